@@ -1,0 +1,46 @@
+"""Scrapy settings for noticewatch.
+
+These are the defaults for a bare ``scrapy crawl``. ``noticewatch crawl`` computes the
+effective settings from noticewatch.toml, the environment and the command line, writes
+them to a JSON file and passes ``-s NOTICEWATCH_SETTINGS_FILE=…``; the spider loads
+that file in ``update_settings`` at command-line priority (see crawler/runtime.py).
+"""
+
+BOT_NAME = "noticewatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "noticewatch/0.1 (+https://github.com/noticewatch/noticewatch)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: a few requests per domain at a time, adaptive delay.
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
+RETRY_TIMES = 3
+
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {
+    "pipeline.normalise.NormalisePipeline": 100,
+    "pipeline.files.AttachmentsPipeline": 200,
+    "pipeline.persist.PersistPipeline": 900,
+}
+
+# FilesPipeline writes content-addressed blobs under the data directory.
+FILES_STORE = "./data"
+FILES_URLS_FIELD = "file_urls"
+FILES_RESULT_FIELD = "files"
+MEDIA_ALLOW_REDIRECTS = True
+
+NOTICEWATCH_MAX_PAGES_PER_COLUMN = 50

@@ -1,0 +1,286 @@
+"""One spider for every CMS family: the family adapters do the parsing.
+
+The spider walks column list pages (following the pagination the adapter reports,
+one page at a time so an incremental crawl can stop early), fetches notices it does
+not know or that are due for a re-check, and hands attachment URLs to the files
+pipeline. It never touches the database: what the store knows arrives as a plan file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import FormRequest, Request, Response
+from scrapy.settings import BaseSettings
+
+from crawler.items import (
+    ColumnStateItem,
+    FetchErrorItem,
+    NoticeGoneItem,
+    NoticeItem,
+    NoticeSeenItem,
+)
+from crawler.parsing.encoding import decode_html
+from crawler.parsing.families import get_adapter
+from crawler.parsing.types import ExtractionError, ListPage, PageRequest
+from crawler.plan import CrawlPlan
+from crawler.registry import ColumnSpec, Registry, SiteSpec, load_registry
+from crawler.runtime import apply_settings_file
+from storage.urls import canonicalize_url
+
+BLOCK_STATUSES = (403, 405, 412, 521)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class NoticeSpider(scrapy.Spider):
+    """``scrapy crawl notices -a sites=mawei,gulou -a plan=plan.json``"""
+
+    name = "notices"
+    family: str | None = None  # subclasses crawl one family only
+
+    # Statuses our callbacks handle themselves (withdrawals, blocks, 304s).
+    custom_settings = {"HTTPERROR_ALLOWED_CODES": [304, 403, 404, 405, 410, 412, 521]}
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        apply_settings_file(settings)
+
+    def __init__(self, sites: str = "", plan: str = "", registry: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site_keys = [k for k in sites.split(",") if k]
+        self.plan_path = plan
+        self.registry_paths = [p for p in registry.split(",") if p]
+        self.plan = CrawlPlan()
+        self.registry: Registry | None = None
+        # canonical URL → columns that listed it in this run (one notice, many columns)
+        self.columns_of: dict[str, set[str]] = defaultdict(set)
+        self.requested: set[str] = set()
+        self.emitted: set[str] = set()
+        self.list_signatures: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+
+    # -- setup -------------------------------------------------------------------------
+
+    def _sites(self) -> list[SiteSpec]:
+        paths = self.registry_paths or self.settings.getlist("NOTICEWATCH_REGISTRY")
+        self.registry = load_registry(paths or None)
+        sites = self.registry.select(self.site_keys or None)
+        if self.family:
+            sites = [s for s in sites if s.family == self.family]
+        return sites
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.plan = CrawlPlan.load(self.plan_path)
+        self.max_pages = self.settings.getint("NOTICEWATCH_MAX_PAGES_PER_COLUMN", 50)
+        sites = self._sites()
+        self.sites_by_key = {s.key: s for s in sites}
+        domains: set[str] = set()
+        for site in sites:
+            domains.update(site.domains())
+        self.allowed_domains = sorted(domains)
+        for site in sites:
+            for column in site.columns:
+                yield self._list_request(site, column, PageRequest(url=column.url, kind="list", page=0), first=True)
+        for url in self.plan.check_gone:
+            site = self._site_for_url(url)
+            if site is not None:
+                yield self._notice_request(site, url, url)
+
+    def _site_for_url(self, url: str) -> SiteSpec | None:
+        host = (urlsplit(url).hostname or "").lower()
+        for site in self.sites_by_key.values():
+            if host in site.domains():
+                return site
+        return None
+
+    # -- list pages --------------------------------------------------------------------
+
+    def _list_request(self, site: SiteSpec, column: ColumnSpec, page: PageRequest, *,
+                      first: bool = False, pending: list[PageRequest] | None = None) -> Request:
+        meta = {"nw_site": site.key, "nw_kind": "list", "handle_httpstatus_all": False}
+        kwargs = {"site": site, "column": column, "page": page, "pending": pending or []}
+        headers = dict(page.headers)
+        if first:
+            state = self.plan.columns.get(column.url)
+            if state and state.etag:
+                headers["If-None-Match"] = state.etag
+            if state and state.last_modified:
+                headers["If-Modified-Since"] = state.last_modified
+        if page.method.upper() == "POST":
+            return FormRequest(page.url, formdata=dict(page.formdata), headers=headers, callback=self.parse_list,
+                               errback=self.on_error, cb_kwargs=kwargs, meta=meta, dont_filter=True)
+        return Request(page.url, headers=headers, callback=self.parse_list, errback=self.on_error,
+                       cb_kwargs=kwargs, meta=meta, dont_filter=first)
+
+    def parse_list(self, response: Response, site: SiteSpec, column: ColumnSpec, page: PageRequest,
+                   pending: list[PageRequest]) -> Iterator[Any]:
+        stats = self.crawler.stats
+        assert stats is not None
+        if response.status == 304:
+            stats.inc_value("lists/not_modified")
+            return  # the column's first page is unchanged: nothing new in it
+        if response.status in BLOCK_STATUSES:
+            yield FetchErrorItem(site.key, response.url, "blocked", f"HTTP {response.status} on a list page")
+            return
+        if response.status >= 400:
+            yield FetchErrorItem(site.key, response.url, "http", f"HTTP {response.status} on a list page")
+            return
+        if page.page in (0, None) and page.kind == "list":
+            yield ColumnStateItem(site.key, column.url, _header(response, "ETag"),
+                                  _header(response, "Last-Modified"), _now())
+        family = column.family or site.family
+        text, _encoding = decode_html(response.body, _header(response, "Content-Type"))
+        try:
+            listing: ListPage = get_adapter(family).parse_list(text, response.url, kind=page.kind, request=page)
+        except ExtractionError as exc:
+            yield FetchErrorItem(site.key, response.url, "parse", exc.reason)
+            return
+        stats.inc_value("lists/pages")
+        signature = tuple(e.url for e in listing.entries)
+        if signature and signature in self.list_signatures[column.url]:
+            # The same rows again: a pagination trap or a stub page. End the column.
+            self.logger.warning("list repeats itself at %s; ending column %s", response.url, column.url)
+            stats.inc_value("lists/trap_ended")
+            yield FetchErrorItem(site.key, response.url, "trap", "list page repeats an earlier page")
+            return
+        self.list_signatures[column.url].add(signature)
+        fresh = 0
+        for entry in listing.entries:
+            canon = canonicalize_url(entry.url)
+            self.columns_of[canon].add(column.url)
+            if canon in self.requested:
+                if canon in self.emitted:  # linked from a second column after its item left
+                    yield NoticeSeenItem(site.key, canon, [column.url], _now())
+                continue
+            if self.plan.is_known(canon) and not self.plan.due_for_recheck(canon):
+                yield NoticeSeenItem(site.key, canon, [column.url], _now())
+                continue
+            if not self.plan.is_known(canon):
+                fresh += 1
+            target = self._site_for_url(entry.url) or site
+            yield self._notice_request(target, entry.url, canon)
+        queue = list(pending) + [r for r in listing.follow if r not in pending]
+        page_no = (page.page or 0) + 1
+        stop_early = fresh == 0 and bool(self.plan.known) and page_no > self.plan.list_overlap
+        if not queue:
+            return
+        if stop_early:
+            stats.inc_value("lists/stopped_early")
+            return
+        if page_no >= self.max_pages:
+            stats.inc_value("lists/page_cap")
+            self.logger.info("page cap %d reached for column %s", self.max_pages, column.url)
+            return
+        nxt, rest = queue[0], queue[1:]
+        yield self._list_request(site, column, nxt, pending=rest)
+
+    # -- notices -----------------------------------------------------------------------
+
+    def _notice_request(self, site: SiteSpec, url: str, canon: str) -> Request:
+        self.requested.add(canon)
+        headers: dict[str, str] = {}
+        known = self.plan.known.get(canon)
+        if known is not None and known.status == "active":
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        return Request(url, headers=headers, callback=self.parse_notice, errback=self.on_error,
+                       cb_kwargs={"site": site, "canon": canon},
+                       meta={"nw_site": site.key, "nw_kind": "notice", "dont_redirect": True,
+                             "handle_httpstatus_list": [301, 302, 303, 307, 308]})
+
+    def parse_notice(self, response: Response, site: SiteSpec, canon: str) -> Iterator[Any]:
+        columns = sorted(self.columns_of.get(canon, ()))
+        if response.status == 304:
+            self.emitted.add(canon)
+            yield NoticeSeenItem(site.key, canon, columns, _now())
+            return
+        if response.status in (404, 410):
+            yield NoticeGoneItem(site.key, canon, str(response.status), _now())
+            return
+        if response.status in (301, 302, 303, 307, 308):
+            location = _header(response, "Location") or ""
+            target = canonicalize_url(response.urljoin(location)) if location else ""
+            column_urls = {canonicalize_url(c.url) for c in site.columns}
+            if target in column_urls or target.rstrip("/") == canonicalize_url(site.base_url).rstrip("/"):
+                yield NoticeGoneItem(site.key, canon, "redirect", _now())
+            else:
+                yield Request(response.urljoin(location), callback=self.parse_notice, errback=self.on_error,
+                              cb_kwargs={"site": site, "canon": canon}, meta={"nw_site": site.key, "nw_kind": "notice"})
+            return
+        if response.status in BLOCK_STATUSES:
+            yield FetchErrorItem(site.key, response.url, "blocked", f"HTTP {response.status} on a notice")
+            return
+        if response.status >= 400:
+            yield FetchErrorItem(site.key, response.url, "http", f"HTTP {response.status}")
+            return
+        text, _encoding = decode_html(response.body, _header(response, "Content-Type"))
+        family = site.family
+        try:
+            parsed = get_adapter(family).parse_notice(text, response.url)
+        except ExtractionError as exc:
+            yield FetchErrorItem(site.key, response.url, "parse", exc.reason)
+            return
+        if parsed.withdrawn_hint:
+            yield NoticeGoneItem(site.key, canon, "refresh", _now())
+            return
+        self.emitted.add(canon)
+        yield NoticeItem(
+            site_key=site.key, column_urls=columns, url=response.url, canonical_url=canon, parsed=parsed,
+            fetched_at=_now(), etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
+            raw_sha256=hashlib.sha256(response.body).hexdigest(),
+            warc_record=response.meta.get("warc_record"),
+            file_urls=[a.url for a in parsed.attachments],
+        )
+
+    def on_error(self, failure: Any) -> Iterator[Any]:
+        request = failure.request
+        site_key = request.meta.get("nw_site", "")
+        kind = request.meta.get("nw_error_kind") or type(failure.value).__name__
+        self.logger.warning("request failed: %s (%s)", request.url, failure.value)
+        yield FetchErrorItem(site_key, request.url, str(kind), str(failure.value)[:500])
+
+
+class TrsWcmSpider(NoticeSpider):
+    name = "trs_wcm"
+    family = "trs_wcm"
+
+
+class FujianSpider(NoticeSpider):
+    name = "fujian"
+    family = "fujian"
+
+
+class HanwebSpider(NoticeSpider):
+    name = "hanweb"
+    family = "hanweb"
+
+
+class KaipuSpider(NoticeSpider):
+    name = "kaipu"
+    family = "kaipu"
+
+
+class GkmlptSpider(NoticeSpider):
+    name = "gkmlpt"
+    family = "gkmlpt"
+
+
+class EpointSpider(NoticeSpider):
+    name = "epoint"
+    family = "epoint"

@@ -1,0 +1,5 @@
+import sys
+
+from noticewatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,54 @@
+"""``noticewatch crawl``: crawl the sites of the registry into the store."""
+
+from __future__ import annotations
+
+import click
+
+from crawler.registry import RegistryError, load_registry
+from noticewatch.commands._common import get_settings
+from noticewatch.crawling import CrawlResult, run_crawl
+from noticewatch.store import open_store
+
+
+def echo_result(result: CrawlResult) -> None:
+    if result.skipped_locked:
+        click.echo(f"skipped (another crawl holds the lock): {', '.join(result.skipped_locked)}")
+    if result.run_id is None:
+        return
+    counts = result.counts
+    keys = ("new", "changed", "unchanged", "seen", "withdrawn", "duplicate", "failed", "blocked", "requests")
+    summary = ", ".join(f"{k} {counts.get(k, 0)}" for k in keys)
+    click.echo(f"run {result.run_id} {result.status}: {', '.join(result.sites)}")
+    click.echo(f"  {summary}")
+    if result.log_file:
+        click.echo(f"  log: {result.log_file}")
+
+
+@click.command()
+@click.option("--site", "sites", multiple=True, metavar="KEY", help="Crawl only this site (repeatable).")
+@click.option("-s", "--set", "scrapy_overrides", multiple=True, metavar="NAME=VALUE",
+              help="Scrapy setting, exactly like `scrapy crawl -s NAME=VALUE` (highest precedence).")
+@click.option("--trigger", default="manual", type=click.Choice(["manual", "cron", "scheduler", "worker"]),
+              help="Recorded with the run.")
+@click.option("--verbose", is_flag=True, help="Show Scrapy's log on the terminal too.")
+@click.pass_context
+def crawl(ctx: click.Context, sites: tuple[str, ...], scrapy_overrides: tuple[str, ...], trigger: str,
+          verbose: bool) -> None:
+    """Crawl every site in the registry (or --site KEY ...) into the archive."""
+    settings = get_settings(ctx)
+    try:
+        registry = load_registry(settings.registry or None)
+        registry.select(sites or None)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    store = open_store(settings)
+    try:
+        result = run_crawl(settings, store, registry, site_keys=sites, overrides=scrapy_overrides,
+                           trigger=trigger, registry_paths=[str(p) for p in settings.registry],
+                           quiet=not verbose)
+    finally:
+        store.close()
+    echo_result(result)
+    if result.run_id is not None and not result.crawled_anything:
+        raise click.ClickException("nothing could be crawled; see the run's errors with `noticewatch runs show "
+                                   f"{result.run_id}`")

@@ -1,0 +1,77 @@
+"""``noticewatch export``: notices as JSON Lines or CSV (stable schema)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from noticewatch.commands._common import get_settings
+from noticewatch.store import open_store
+from storage import repository
+
+CSV_FIELDS = ("id", "site", "site_name", "columns", "url", "title", "published_at", "source", "index_no",
+              "doc_no", "issuing_org", "written_date", "validity", "subject", "status", "version",
+              "first_seen_at", "last_changed_at", "duplicate_of", "attachments", "body_text")
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if not path or path == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.part")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        yield fh
+    tmp.replace(target)  # a half-written export never takes the real name
+
+
+def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row.get(k) for k in CSV_FIELDS}
+    out["columns"] = "; ".join(row.get("columns") or [])
+    out["attachments"] = "; ".join(f"{a.get('name')} <{a.get('url')}>" for a in row.get("attachments") or [])
+    return out
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--site", default=None, help="Only this site key.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Published on or after (YYYY-MM-DD, UTC+8).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Published on or before.")
+@click.option("--status", type=click.Choice(["active", "withdrawn"]), default=None)
+@click.option("-o", "--output", default=None, help="File to write (default: standard output).")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, site: str | None, date_from: datetime | None, date_to: datetime | None,
+           status: str | None, output: str | None) -> None:
+    """Export notices, one JSON object (or CSV row) per notice."""
+    settings = get_settings(ctx)
+    store = open_store(settings)
+    count = 0
+    try:
+        with store.factory() as session, _output(output) as fh:
+            rows = repository.iter_export_rows(
+                session, site_key=site, since=date_from.date() if date_from else None,
+                until=date_to.date() if date_to else None, status=status)
+            if fmt == "jsonl":
+                for row in rows:
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    count += 1
+            else:
+                writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow(_csv_row(row))
+                    count += 1
+    finally:
+        store.close()
+    if output and output != "-":
+        click.echo(f"exported {count} notices to {output}", err=True)

@@ -1,0 +1,145 @@
+"""Running one crawl: lock the sites, write the plan, run ``scrapy crawl`` in its own process.
+
+A stopped Twisted reactor cannot be restarted, so every crawl (from the CLI, the
+scheduler or a worker) is a fresh ``python -m scrapy crawl`` process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crawler.registry import Registry, SiteSpec
+from storage import crawlstate, repository
+from storage.models import CrawlRun
+
+if TYPE_CHECKING:
+    from noticewatch.config import Settings
+    from noticewatch.store import Store
+
+LOCK_TTL = timedelta(hours=6)
+
+
+@dataclass
+class CrawlResult:
+    run_id: int | None
+    sites: list[str]
+    skipped_locked: list[str] = field(default_factory=list)
+    returncode: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    status: str = "finished"
+    log_file: Path | None = None
+
+    @property
+    def crawled_anything(self) -> bool:
+        useful = ("new", "changed", "unchanged", "seen", "reactivated", "withdrawn")
+        return any(self.counts.get(k, 0) for k in useful)
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def effective_scrapy_settings(settings: Settings, sites: Sequence[SiteSpec], *,
+                              overrides: Sequence[str] = (), registry_paths: Sequence[str] = ()) -> dict[str, Any]:
+    from noticewatch.config import parse_scrapy_overrides, scrapy_settings
+
+    values = scrapy_settings(settings, overrides=())
+    user = parse_scrapy_overrides(overrides) if overrides else {}
+    # Per-site politeness overrides become Scrapy download slots. They rank below the
+    # command line: a slot key the user set with -s is left to the global setting.
+    slots: dict[str, dict[str, Any]] = {}
+    for site in sites:
+        if not site.overrides:
+            continue
+        site_settings = settings.for_site(site.overrides, site.key)
+        slot: dict[str, Any] = {}
+        if "DOWNLOAD_DELAY" not in user:
+            slot["delay"] = site_settings.download_delay
+        if "CONCURRENT_REQUESTS_PER_DOMAIN" not in user:
+            slot["concurrency"] = site_settings.concurrent_requests_per_domain
+        for domain in site.domains():
+            slots[domain] = slot
+    if slots:
+        values["DOWNLOAD_SLOTS"] = slots
+    values["NOTICEWATCH_DATABASE_URL"] = settings.resolved_database_url
+    values["FILES_STORE"] = str(settings.data_path)
+    if registry_paths:
+        values["NOTICEWATCH_REGISTRY"] = list(registry_paths)
+    values.update(user)
+    return values
+
+
+def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys: Sequence[str] = (),
+              overrides: Sequence[str] = (), trigger: str = "manual", registry_paths: Sequence[str] = (),
+              env: Mapping[str, str] | None = None, spider: str = "notices", quiet: bool = True) -> CrawlResult:
+    sites = registry.select(site_keys or None)
+    holder = holder_id()
+    with store.factory.begin() as session:
+        repository.sync_sites(session, [s.as_row() for s in sites])
+    locked: list[SiteSpec] = []
+    skipped: list[str] = []
+    for site in sites:
+        with store.factory.begin() as session:
+            got = repository.acquire_lock(session, name=f"site:{site.key}", holder=holder, ttl=LOCK_TTL)
+        if got:
+            locked.append(site)
+        else:
+            skipped.append(site.key)
+    if not locked:
+        return CrawlResult(run_id=None, sites=[], skipped_locked=skipped, status="skipped")
+    keys = [s.key for s in locked]
+    try:
+        with store.factory.begin() as session:
+            run = repository.start_run(session, site_key=keys[0] if len(keys) == 1 else None, trigger=trigger)
+            run_id = run.id
+            plan = crawlstate.build_plan(session, site_keys=keys, run_id=run_id,
+                                         recheck_days=settings.recheck_days, list_overlap=settings.list_overlap)
+        run_dir = settings.data_path / "runs" / str(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        plan_file = run_dir / "plan.json"
+        plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+        values = effective_scrapy_settings(settings, locked, overrides=overrides, registry_paths=registry_paths)
+        log_file = settings.data_path / "logs" / f"run-{run_id}.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        values.setdefault("LOG_FILE", str(log_file))
+        values["NOTICEWATCH_TRIGGER"] = trigger
+        settings_file = run_dir / "settings.json"
+        fd = os.open(settings_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(values, fh, ensure_ascii=False)
+        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"sites={','.join(keys)}",
+               "-a", f"plan={plan_file}", "-s", f"NOTICEWATCH_SETTINGS_FILE={settings_file}"]
+        child_env = dict(os.environ if env is None else env)
+        child_env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+        proc = subprocess.run(cmd, env=child_env, cwd=str(Path(__file__).resolve().parent.parent),
+                              stdout=subprocess.DEVNULL if quiet else None,
+                              stderr=subprocess.DEVNULL if quiet else None, check=False)
+        settings_file.unlink(missing_ok=True)  # it may hold a password
+        with store.factory.begin() as session:
+            run = session.get(CrawlRun, run_id)
+            assert run is not None
+            if run.status == "running":
+                # The crawl process died before its pipeline could close the run.
+                run.status = "failed"
+                run.finished_at = datetime.now(UTC)
+                run.error = f"crawl process exited with code {proc.returncode}"
+            counts = dict(run.counts or {})
+            status = run.status
+            if status == "finished":
+                for key in keys:
+                    repository.mark_baseline(session, key)
+        return CrawlResult(run_id=run_id, sites=keys, skipped_locked=skipped, returncode=proc.returncode,
+                           counts=counts, status=status, log_file=log_file)
+    finally:
+        for site in locked:
+            with store.factory.begin() as session:
+                repository.release_lock(session, name=f"site:{site.key}", holder=holder)

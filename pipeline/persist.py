@@ -1,0 +1,125 @@
+"""Last pipeline stage: one transaction per item (notice, version, blobs, alert events)."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.items import (
+    ColumnStateItem,
+    FetchErrorItem,
+    NoticeGoneItem,
+    NoticeItem,
+    NoticeSeenItem,
+)
+from storage import crawlstate, repository
+from storage.db import make_engine, make_session_factory
+from storage.records import AttachmentRecord, NoticeGone, NoticeRecord, NoticeUnchanged, StoredBlob
+
+logger = logging.getLogger(__name__)
+
+
+def notice_record(item: NoticeItem, *, run_id: int | None) -> NoticeRecord:
+    p = item.parsed
+    attachments = [
+        AttachmentRecord(
+            url=f["url"], name=f["name"],
+            blob=StoredBlob(sha256=f["sha256"], size=f["size"], media_type=f["media_type"], path=f["path"],
+                            text=f.get("text"), extraction_error=f.get("extraction_error")),
+        )
+        for f in item.files
+    ] + [AttachmentRecord(url=f["url"], name=f["name"], skipped_reason=f["reason"]) for f in item.file_failures]
+    return NoticeRecord(
+        site_key=item.site_key, column_urls=list(item.column_urls), url=item.url,
+        canonical_url=item.canonical_url, title=p.title, published_at=p.published_at, source=p.source,
+        category=p.category, index_no=p.index_no, doc_no=p.doc_no, issuing_org=p.issuing_org,
+        written_date=p.written_date, validity=p.validity, subject=p.subject, body_text=p.body_text,
+        body_html=p.body_html, attachments=attachments, fetched_at=item.fetched_at, etag=item.etag,
+        last_modified=item.last_modified, warc_record=item.warc_record, raw_sha256=item.raw_sha256,
+        run_id=run_id,
+    )
+
+
+class PersistPipeline:
+    def __init__(self, *, database_url: str, trigger: str = "manual") -> None:
+        self.database_url = database_url
+        self.trigger = trigger
+        self.counts: Counter[str] = Counter()
+        self.factory: sessionmaker[Session] | None = None
+        self.run_id: int | None = None
+        self.owns_run = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PersistPipeline:
+        url = crawler.settings.get("NOTICEWATCH_DATABASE_URL")
+        if not url:
+            raise NotConfigured("NOTICEWATCH_DATABASE_URL is not set")
+        pipe = cls(database_url=url, trigger=crawler.settings.get("NOTICEWATCH_TRIGGER", "manual"))
+        pipe.crawler = crawler
+        return pipe
+
+    def open_spider(self) -> None:
+        engine = make_engine(self.database_url)
+        self.factory = make_session_factory(engine)
+        spider = self.crawler.spider
+        plan = getattr(spider, "plan", None)
+        self.run_id = getattr(plan, "run_id", None)
+        if self.run_id is None:
+            # A bare `scrapy crawl` (not started by `noticewatch crawl`): record a run of our own.
+            with self.factory.begin() as session:
+                self.run_id = repository.start_run(session, site_key=None, trigger=self.trigger).id
+            self.owns_run = True
+
+    async def process_item(self, item: Any) -> Any:
+        assert self.factory is not None
+        stats = self.crawler.stats
+        with self.factory.begin() as session:
+            if isinstance(item, NoticeItem):
+                outcome = repository.apply_notice(session, notice_record(item, run_id=self.run_id))
+                self.counts[outcome.kind] += 1
+                if outcome.duplicate_of and outcome.kind == "new":
+                    self.counts["duplicate"] += 1
+                self.counts["attachments_failed"] += len(item.file_failures)
+            elif isinstance(item, NoticeSeenItem):
+                repository.mark_unchanged(session, NoticeUnchanged(
+                    site_key=item.site_key, canonical_url=item.canonical_url,
+                    column_urls=item.column_urls, seen_at=item.seen_at, run_id=self.run_id))
+                self.counts["seen"] += 1
+            elif isinstance(item, NoticeGoneItem):
+                outcome = repository.mark_gone(session, NoticeGone(
+                    site_key=item.site_key, canonical_url=item.canonical_url, reason=item.reason,
+                    seen_at=item.seen_at, run_id=self.run_id))
+                if outcome is not None:
+                    self.counts["withdrawn"] += 1
+            elif isinstance(item, FetchErrorItem):
+                repository.record_fetch_error(session, run_id=self.run_id, site_key=item.site_key,
+                                              url=item.url, kind=item.kind, detail=item.detail)
+                self.counts["blocked" if item.kind == "blocked" else "failed"] += 1
+            elif isinstance(item, ColumnStateItem):
+                crawlstate.update_column_state(session, site_key=item.site_key, column_url=item.column_url,
+                                               etag=item.etag, last_modified=item.last_modified,
+                                               crawled_at=item.crawled_at)
+        if stats is not None:
+            stats.inc_value(f"persist/{type(item).__name__}")
+        return item
+
+    def close_spider(self) -> None:
+        if self.factory is None or self.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        counts = dict(self.counts)
+        counts["requests"] = int(stats.get("downloader/request_count", 0))
+        reason = stats.get("finish_reason", "finished")
+        with self.factory.begin() as session:
+            crawlstate.record_run_result(
+                session, run_id=self.run_id, counts=counts,
+                stats={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()},
+                status="finished" if reason == "finished" else "interrupted",
+                finished_at=datetime.now(UTC),
+            )
