@@ -7,7 +7,8 @@ that file in ``update_settings`` at command-line priority (see crawler/runtime.p
 """
 
 BOT_NAME = "noticewatch"
-SPIDER_MODULES = ["crawler.spiders"]
+# crawler.distributed: the notices spider over a shared Redis queue (noticewatch worker).
+SPIDER_MODULES = ["crawler.spiders", "crawler.distributed"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 USER_AGENT = "noticewatch/0.1 (+https://github.com/noticewatch/noticewatch)"
@@ -34,7 +35,25 @@ FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "pipeline.normalise.NormalisePipeline": 100,
     "pipeline.files.AttachmentsPipeline": 200,
+    "pipeline.extract.ExtractPipeline": 300,
     "pipeline.persist.PersistPipeline": 900,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    # 110: right after RobotsTxtMiddleware; an unreadable robots.txt (5xx, unreachable)
+    # defers the site instead of allowing everything (crawler/middlewares/robots_guard.py).
+    "crawler.middlewares.robots_guard.RobotsGuardMiddleware": 110,
+    # 650: sees raw (still compressed) responses and 3xx before redirects; see docs/archive.md.
+    "crawler.middlewares.warc.WarcCaptureMiddleware": 650,
+    # Hostile-web defences (docs/security.md). Retry and decompression replace Scrapy's own.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry_after.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.blocks.BlockDetectionMiddleware": 560,
+    "crawler.middlewares.caps.PageSizeCapMiddleware": 585,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.caps.CappedCompressionMiddleware": 590,
+    "crawler.middlewares.address_guard.AddressGuardMiddleware": 760,  # after HttpProxyMiddleware (750)
+    "crawler.middlewares.caps.SiteBudgetMiddleware": 770,
 }
 
 # FilesPipeline writes content-addressed blobs under the data directory.
@@ -44,3 +63,8 @@ FILES_RESULT_FIELD = "files"
 MEDIA_ALLOW_REDIRECTS = True
 
 NOTICEWATCH_MAX_PAGES_PER_COLUMN = 50
+
+# Per-site progress for the terminal; only active when PROGRESS_FILE is set.
+EXTENSIONS = {
+    "crawler.extensions.progress.ProgressFile": 500,
+}

@@ -11,7 +11,8 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,7 +46,9 @@ class CrawlResult:
 
 
 def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    # Unique per call, not per process: the scheduler runs several crawls from one
+    # process, and a lease renewable by the same holder must not let them overlap.
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def effective_scrapy_settings(settings: Settings, sites: Sequence[SiteSpec], *,
@@ -72,6 +75,7 @@ def effective_scrapy_settings(settings: Settings, sites: Sequence[SiteSpec], *,
         values["DOWNLOAD_SLOTS"] = slots
     values["NOTICEWATCH_DATABASE_URL"] = settings.resolved_database_url
     values["FILES_STORE"] = str(settings.data_path)
+    values["WARC_DIR"] = str(settings.data_path / "warc")
     if registry_paths:
         values["NOTICEWATCH_REGISTRY"] = list(registry_paths)
     values.update(user)
@@ -80,9 +84,18 @@ def effective_scrapy_settings(settings: Settings, sites: Sequence[SiteSpec], *,
 
 def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys: Sequence[str] = (),
               overrides: Sequence[str] = (), trigger: str = "manual", registry_paths: Sequence[str] = (),
-              env: Mapping[str, str] | None = None, spider: str = "notices", quiet: bool = True) -> CrawlResult:
+              env: Mapping[str, str] | None = None, spider: str = "notices", quiet: bool = True,
+              on_process: Callable[[subprocess.Popen[bytes]], None] | None = None,
+              holder: str | None = None, progress: bool | None = None) -> CrawlResult:
+    """Lock the sites, run one ``scrapy crawl`` process, record the outcome.
+
+    ``on_process`` receives the child process as soon as it starts (the scheduler
+    keeps it to stop it cleanly with SIGTERM on shutdown). ``holder`` shares the site
+    leases among the workers of one distributed crawl. ``progress``: render the
+    child's progress file on the terminal (default: when quiet and stderr is a TTY).
+    """
     sites = registry.select(site_keys or None)
-    holder = holder_id()
+    holder = holder or holder_id()
     with store.factory.begin() as session:
         repository.sync_sites(session, [s.as_row() for s in sites])
     locked: list[SiteSpec] = []
@@ -112,6 +125,10 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
         log_file.parent.mkdir(parents=True, exist_ok=True)
         values.setdefault("LOG_FILE", str(log_file))
         values["NOTICEWATCH_TRIGGER"] = trigger
+        show_progress = (quiet and sys.stderr.isatty()) if progress is None else progress
+        progress_file = run_dir / "progress.json"
+        if show_progress:
+            values.setdefault("PROGRESS_FILE", str(progress_file))
         settings_file = run_dir / "settings.json"
         fd = os.open(settings_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -120,10 +137,24 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
                "-a", f"plan={plan_file}", "-s", f"NOTICEWATCH_SETTINGS_FILE={settings_file}"]
         child_env = dict(os.environ if env is None else env)
         child_env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
-        proc = subprocess.run(cmd, env=child_env, cwd=str(Path(__file__).resolve().parent.parent),
-                              stdout=subprocess.DEVNULL if quiet else None,
-                              stderr=subprocess.DEVNULL if quiet else None, check=False)
-        settings_file.unlink(missing_ok=True)  # it may hold a password
+        proc = subprocess.Popen(cmd, env=child_env, cwd=str(Path(__file__).resolve().parent.parent),
+                                stdout=subprocess.DEVNULL if quiet else None,
+                                stderr=subprocess.DEVNULL if quiet else None)
+        try:
+            if on_process is not None:
+                on_process(proc)
+            if show_progress:
+                from crawler.extensions.progress import render_until_exit
+
+                render_until_exit(proc, Path(values["PROGRESS_FILE"]))
+            proc.wait()
+        except BaseException:
+            # Ctrl-C reaches the child too (same process group); let Scrapy close its spider.
+            if proc.poll() is None:
+                proc.wait()
+            raise
+        finally:
+            settings_file.unlink(missing_ok=True)  # it may hold a password
         with store.factory.begin() as session:
             run = session.get(CrawlRun, run_id)
             assert run is not None

@@ -18,12 +18,13 @@ from urllib.parse import unquote, urlsplit
 from itemadapter import ItemAdapter
 from scrapy import Request
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
-from scrapy.utils.request import NO_CALLBACK
 
 from crawler.items import NoticeItem
 from crawler.parsing.encoding import filename_from_content_disposition
 from storage.blobstore import BlobStore
+from storage.mediatype import sniff_media_type
 
 
 class ContentAddressedStore(FSFilesStore):
@@ -66,12 +67,18 @@ class AttachmentsPipeline(FilesPipeline):
         body = response.body
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
         disposition = response.headers.get("Content-Disposition")
+        disposition_name = filename_from_content_disposition(disposition) if disposition else None
+        names = {a.url: a.name for a in item.parsed.attachments} if isinstance(item, NoticeItem) else {}
+        name = names.get(request.url) or disposition_name or _name_from_url(request.url)
         result.update({
             "sha256": hashlib.sha256(body).hexdigest(),
             "size": len(body),
             "header_media_type": content_type or None,
-            "disposition_name": filename_from_content_disposition(disposition) if disposition else None,
+            # By content: a ".doc" that is OOXML is DOCX; the name/header only break ties.
+            "sniffed_media_type": sniff_media_type(body, name, content_type or None),
+            "disposition_name": disposition_name,
             "final_url": response.url,
+            "warc_record": response.meta.get("warc_record"),
         })
         return result
 
@@ -84,7 +91,8 @@ class AttachmentsPipeline(FilesPipeline):
             if ok:
                 guessed = mimetypes.guess_type(_name_from_url(url))[0]
                 value["name"] = names.get(url) or value.get("disposition_name") or _name_from_url(url)
-                value["media_type"] = value.get("header_media_type") or guessed or "application/octet-stream"
+                value["media_type"] = (value.get("sniffed_media_type") or value.get("header_media_type") or guessed
+                                       or "application/octet-stream")
                 value["url"] = url
                 files.append(value)
             else:

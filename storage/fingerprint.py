@@ -65,6 +65,17 @@ def normalise_for_compare(text: str | None) -> str:
     """
     if not text:
         return ""
+    # Dropping a space can let NFKC compose a combining mark with its new neighbour
+    # (and NFKC can produce spaces): repeat until stable so the result is idempotent.
+    for _ in range(4):
+        folded = _fold_once(text)
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+def _fold_once(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _COUNTER.sub(" ", text)

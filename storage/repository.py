@@ -31,7 +31,9 @@ from storage.runs import (
     release_lock,
     start_run,
 )
+from storage.search_index import install_sync as _install_search_sync  # noqa: F401  (keeps the search index in step)
 from storage.sites import get_site, mark_baseline, sync_sites
+from storage.urls import canonicalize_url
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -40,6 +42,7 @@ __all__ = [
     "Outcome",
     "acquire_lock",
     "apply_notice",
+    "canonicalize_url",
     "export_row",
     "finish_run",
     "get_notice",

@@ -61,22 +61,21 @@ _JSESSIONID = re.compile(r";jsessionid=[^/?]*", re.IGNORECASE)
 
 def canonicalize_url(url: str) -> str:
     """Return the canonical form of ``url``; never raises, idempotent."""
+    # Trimmed first, so whatever cannot be parsed below comes back trimmed and the
+    # second pass takes the very same branch (idempotence).
+    url = url.strip().split("#", 1)[0].strip()
     try:
         return _canonicalize(url)
     except (ValueError, UnicodeError):
-        # Malformed netlocs ("http://[x") cannot be parsed at all: keep them stable.
-        return _fallback(url)
-
-
-def _fallback(url: str) -> str:
-    return url.strip().split("#", 1)[0]
+        # Malformed netlocs ("http://[x", bad ports, un-IDNA-able hosts): keep as is.
+        return url
 
 
 def _canonicalize(url: str) -> str:
-    parts = urlsplit(url.strip())
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return _fallback(url)
+        return url
     netloc = _netloc(parts, scheme)
     path = _path(parts.path)
     query = _query(parts.query)

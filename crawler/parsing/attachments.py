@@ -125,7 +125,9 @@ def find_attachments(html: str | Selector, base_url: str = "") -> list[Attachmen
     """
     sel = selector(html)
     col = _Collector(base_url or "")
-    in_block = {id(n.root) for n in sel.xpath(_BLOCK_XPATH)}
+    # Hold the elements themselves: lxml proxies are rebuilt on access, so the id() of a
+    # proxy that was already freed can be reused by an unrelated element (header links).
+    in_block = {n.root for n in sel.xpath(_BLOCK_XPATH)}
     for a in sel.xpath("//a[@href] | //script"):
         root = a.root
         if getattr(root, "tag", "") == "script":
@@ -133,7 +135,7 @@ def find_attachments(html: str | Selector, base_url: str = "") -> list[Attachmen
             continue
         href = a.attrib.get("href", "")
         text = " ".join(a.xpath(".//text()").getall())
-        force = id(root) in in_block or (a.attrib.get("appendix") or "").lower() == "true"
+        force = root in in_block or (a.attrib.get("appendix") or "").lower() == "true"
         col.add(href, text, a.attrib.get("title", ""), force=force)
     return col.links
 

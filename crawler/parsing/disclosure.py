@@ -62,6 +62,11 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def field_pairs(text: str) -> set[str]:
+    """Distinct disclosure fields labelled in block-aware ``text``."""
+    return {field for field, _ in _pairs(text)}
+
+
 def _clean_value(field: str, value: str) -> str | None:
     value = squash(value)
     if value in _EMPTY:

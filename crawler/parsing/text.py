@@ -15,6 +15,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from ._html import block_text, clean_chars, squash
+from .disclosure import field_pairs as _disclosure_fields
 
 _DROP_WITH_CONTENT = (
     "script", "style", "iframe", "object", "embed", "noscript", "template", "form",
@@ -170,6 +171,11 @@ def find_main_block(html: str) -> etree._Element | None:
     for el in list(doc.iter(*_DROP_WITH_CONTENT, "header", "footer", "nav", "aside")):
         if el.getparent() is not None:
             el.drop_tree()
+    # The disclosure block (索引号/发文字号 ...) is metadata, not article text; its table
+    # cells would otherwise outscore a short body.
+    for el in list(doc.iter("table", "dl", "ul")):
+        if el.getparent() is not None and len(_disclosure_fields(block_text(el))) >= 2:
+            el.drop_tree()
     scores: dict[etree._Element, float] = {}
     for para in doc.iter("p", "div", "td", "span", "font"):
         if para.tag in {"div", "td", "span", "font"} and any(
@@ -201,10 +207,35 @@ def find_main_block(html: str) -> etree._Element | None:
     return best
 
 
-def extract_main_text(html: str, url: str = "") -> tuple[str, str]:
-    """``(body_text, body_html)`` of the main block of an unknown template ('' if none)."""
+_META_LINE = re.compile(
+    r"^(发布时间|发布日期|日期|时间|来源|信息来源|文章来源|作者|编辑|责任编辑)\s*[:：]|"
+    r"^\[?\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\]?(\s+\d{1,2}:\d{2}(:\d{2})?)?$|"
+    r"^\d{1,2}:\d{2}(:\d{2})?\s+来源"
+)
+
+
+def extract_main_text(html: str, url: str = "", *, title: str = "") -> tuple[str, str]:
+    """``(body_text, body_html)`` of the main block of an unknown template ('' if none).
+
+    Leading/trailing date and 来源 lines of the block are dropped (only at the edges,
+    so a 时间：… line inside a meeting notice stays), as is a leading copy of ``title``.
+    """
     block = find_main_block(html if isinstance(html, str) else "")
     if block is None:
         return "", ""
     fragment = lxml_html.tostring(block, encoding="unicode", method="html")
-    return clean_body(fragment, url)
+    text, body = clean_body(fragment, url)
+    paras = text.split("\n\n") if text else []
+    flat_title = re.sub(r"\s+", "", title or "")
+    while (
+        paras
+        and len(paras[0]) < 200
+        and (
+            _META_LINE.search(paras[0])
+            or (flat_title and re.sub(r"\s+", "", paras[0]) == flat_title)
+        )
+    ):
+        paras.pop(0)
+    while paras and len(paras[-1]) < 120 and _META_LINE.search(paras[-1]):
+        paras.pop()
+    return "\n\n".join(paras), body

@@ -65,7 +65,8 @@ class NoticeSpider(scrapy.Spider):
         self.site_keys = [k for k in sites.split(",") if k]
         self.plan_path = plan
         self.registry_paths = [p for p in registry.split(",") if p]
-        self.plan = CrawlPlan()
+        # Loaded here, not in start(): pipelines open before start() runs and need the run id.
+        self.plan = CrawlPlan.load(plan)
         self.registry: Registry | None = None
         # canonical URL → columns that listed it in this run (one notice, many columns)
         self.columns_of: dict[str, set[str]] = defaultdict(set)
@@ -84,7 +85,6 @@ class NoticeSpider(scrapy.Spider):
         return sites
 
     async def start(self) -> AsyncIterator[Any]:
-        self.plan = CrawlPlan.load(self.plan_path)
         self.max_pages = self.settings.getint("NOTICEWATCH_MAX_PAGES_PER_COLUMN", 50)
         sites = self._sites()
         self.sites_by_key = {s.key: s for s in sites}
@@ -124,7 +124,7 @@ class NoticeSpider(scrapy.Spider):
             return FormRequest(page.url, formdata=dict(page.formdata), headers=headers, callback=self.parse_list,
                                errback=self.on_error, cb_kwargs=kwargs, meta=meta, dont_filter=True)
         return Request(page.url, headers=headers, callback=self.parse_list, errback=self.on_error,
-                       cb_kwargs=kwargs, meta=meta, dont_filter=first)
+                       cb_kwargs=kwargs, meta=meta, dont_filter=True)
 
     def parse_list(self, response: Response, site: SiteSpec, column: ColumnSpec, page: PageRequest,
                    pending: list[PageRequest]) -> Iterator[Any]:

@@ -15,9 +15,12 @@ from noticewatch.commands.crawl_cmd import echo_result
 from noticewatch.crawling import run_crawl
 from noticewatch.store import Store, open_store
 from storage import repository
+from storage.overview import site_overview
 
 # The demo web is local: no politeness delay is needed, and it lets the demo finish in seconds.
-DEMO_OVERRIDES = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+# The address guard refuses loopback; the demo web (the crawl's proxy) is on 127.0.0.1 only.
+DEMO_OVERRIDES = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+                  "NOTICEWATCH_ALLOW_PRIVATE_NETWORKS=127.0.0.1/32")
 
 
 def proxy_env(proxy_url: str) -> dict[str, str]:
@@ -51,16 +54,14 @@ def print_archive_summary(store: Store, *, examples: int = 3) -> None:
         table.add_column("what")
         table.add_column("count", justify="right")
         for key, value in summary.items():
-            if not isinstance(value, dict | list):
-                table.add_row(str(key), str(value))
+            table.add_row(str(key).replace("_", " "), str(value))
         console.print(table)
         sites = Table(title="Sites")
         for name in ("site", "name", "family", "notices", "attachments"):
             sites.add_column(name)
-        for row in summary.get("sites", []):
+        for row in site_overview(session):
             sites.add_row(*(str(row.get(k, "")) for k in ("key", "name", "family", "notices", "attachments")))
-        if summary.get("sites"):
-            console.print(sites)
+        console.print(sites)
         for row in islice(repository.iter_export_rows(session), examples):
             body = (row.get("body_text") or "").replace("\n", " ")
             console.print(f"[bold]{row['title']}[/bold]  ({row['site_name']}, {row.get('published_at') or '-'})")

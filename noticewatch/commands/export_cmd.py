@@ -49,11 +49,18 @@ def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Published on or before.")
 @click.option("--status", type=click.Choice(["active", "withdrawn"]), default=None)
 @click.option("-o", "--output", default=None, help="File to write (default: standard output).")
+@click.option("--bag", "bag_dir", default=None, type=click.Path(file_okay=False),
+              help="Write a BagIt bag (notices.jsonl, attachments, WARC files) into this new directory.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, site: str | None, date_from: datetime | None, date_to: datetime | None,
-           status: str | None, output: str | None) -> None:
+           status: str | None, output: str | None, bag_dir: str | None) -> None:
     """Export notices, one JSON object (or CSV row) per notice."""
     settings = get_settings(ctx)
+    if bag_dir:
+        from noticewatch.commands.bag_export import export_bag
+
+        export_bag(settings, Path(bag_dir), site=site, date_from=date_from, date_to=date_to, status=status)
+        return
     store = open_store(settings)
     count = 0
     try:

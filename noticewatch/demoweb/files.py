@@ -77,8 +77,9 @@ def _docx(text: str) -> bytes:
 
 
 def _xlsx(text: str) -> bytes:
-    import openpyxl
     from datetime import datetime
+
+    import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active

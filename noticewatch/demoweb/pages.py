@@ -11,8 +11,12 @@ import html
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from .model import Column, Notice, Site
+
+if TYPE_CHECKING:
+    from .world import World
 
 _views = itertools.count(1732)
 
@@ -110,10 +114,24 @@ def prev_next(prev: Notice | None, nxt: Notice | None, site: Site) -> str:
     return '<div class="prev_next">' + link("上一篇", prev) + link("下一篇", nxt) + "</div>\n"
 
 
+def neighbours(world: World, site: Site, n: Notice) -> str:
+    """上一篇/下一篇 within the home column (boilerplate; not part of the ETag)."""
+    items = world.column_notices(site, site.column(n.home))
+    idx = next((i for i, x in enumerate(items) if x.id == n.id), -1)
+    prev = items[idx - 1] if idx > 0 else None
+    nxt = items[idx + 1] if 0 <= idx < len(items) - 1 else None
+    return prev_next(prev, nxt, site)
+
+
+_PROVINCE = {"35": ("闽", "0591"), "32": ("苏", "025"), "33": ("浙", "0571"), "50": ("渝", "023"),
+             "44": ("粤", "020")}
+
+
 def footer(site: Site) -> str:
+    prov, tel = _PROVINCE.get(site.area_code[:2], ("京", "010"))
     return (f'<div class="footer"><p>主办单位：{esc(site.name)}办公室　承办：{esc(site.short)}大数据中心</p>'
             f'<p>版权所有：{esc(site.name)}　网站标识码：{site.site_id_code}　'
-            f'<a href="#">闽ICP备05012345号</a></p><p>联系电话：0591-88888888</p></div>\n'
+            f'<a href="#">{prov}ICP备05012345号</a></p><p>联系电话：{tel}-88888888</p></div>\n'
             '<script src="/images/common.js"></script>\n</body>\n</html>\n')
 
 

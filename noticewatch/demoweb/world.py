@@ -77,6 +77,15 @@ class World:
                      if n.site_key == site.key and n.live and col.path in n.columns]
             return sorted(items, key=lambda n: (n.published, n.doc), reverse=True)
 
+    def column_last_modified(self, site: Site, col: Column) -> datetime | None:
+        """Newest change among everything ever listed in a column, withdrawn ones included,
+        so removing a notice moves a list page's Last-Modified forward, never back."""
+        with self.lock:
+            if col.trap:
+                return None
+            return max((n.last_modified for n in self.notices.values()
+                        if n.site_key == site.key and col.path in n.columns), default=None)
+
     def notice_url(self, notice: Notice) -> str:
         return self.sites[notice.site_key].url(notice.path)
 
@@ -86,7 +95,7 @@ class World:
             self.sites[site.key] = site
             rng = random.Random(f"{self.seed}:{site.key}")
             doc = {"huangpu": 10000, "mawei": 5340000}.get(site.key, rng.randint(1_000_000, 9_000_000))
-            for col, count in zip(site.columns, counts):
+            for col, count in zip(site.columns, counts, strict=True):
                 when = newest - timedelta(days=rng.randint(0, 3))
                 for _ in range(count):
                     doc += rng.randint(1, 40)

@@ -47,12 +47,21 @@ def test_meta_tags_including_misspelt_description() -> None:
         '<meta name="ArticleTitle" content=" 标题 "><meta name="pubdate" content="2023-10-23 10:03">'
         '<meta name="Desctiption" content="摘要"><meta name="SiteIDCode" content="">'
     )
-    assert read_meta(html) == {"ArticleTitle": "标题", "PubDate": "2023-10-23 10:03", "Description": "摘要"}
+    assert read_meta(html) == {
+        "ArticleTitle": "标题",
+        "PubDate": "2023-10-23 10:03",
+        "Description": "摘要",
+    }
 
 
 def test_full_title() -> None:
     assert full_title("关于做好安全…", "关于做好安全生产工作的通知") == "关于做好安全生产工作的通知"
-    assert full_title("关于做好安全...", "点击查看", "关于做好安全生产的通知") == "关于做好安全生产的通知"
-    assert full_title("关于做好安全…", None, None, "关于做好安全生产-某区政府") == "关于做好安全生产"
+    assert (
+        full_title("关于做好安全...", "点击查看", "关于做好安全生产的通知")
+        == "关于做好安全生产的通知"
+    )
+    assert (
+        full_title("关于做好安全…", None, None, "关于做好安全生产-某区政府") == "关于做好安全生产"
+    )
     assert full_title("完整标题", "别的") == "完整标题"
     assert full_title("", "属性标题") == "属性标题"

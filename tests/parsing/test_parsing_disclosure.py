@@ -85,7 +85,11 @@ def test_dl_block() -> None:
 
 def test_fields_in_list_row() -> None:
     d = parse_disclosure(ROW)
-    assert d == {"index_no": "2026-02-00018", "doc_no": "某〔2026〕1号", "published_at": "2026-01-02"}
+    assert d == {
+        "index_no": "2026-02-00018",
+        "doc_no": "某〔2026〕1号",
+        "published_at": "2026-01-02",
+    }
 
 
 def test_no_block() -> None:

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from _parsing_fixtures import load
 
 from crawler.parsing.families import ADAPTERS, detect_family, get_adapter
 from crawler.parsing.types import ExtractionError, PageRequest
-
-from _parsing_fixtures import load
 
 B = "http://www.example.gov.cn"
 MAWEI = "http://www.mawei.gov.cn/xjwz/zwgk/zcwjk/202201/t20220104_5790001.htm"
@@ -66,7 +65,9 @@ def test_mawei_sample_whole() -> None:
     paras = n.body_text.split("\n\n")
     assert len(paras) == SAMPLE_PARAGRAPH_COUNT
     assert paras[0].startswith("一、五年来,常委会始终坚持围绕中心")
-    assert paras[-1].startswith("实干担当争先进位") and paras[-1].endswith("12篇论文获得市人大表彰。")
+    assert paras[-1].startswith("实干担当争先进位") and paras[-1].endswith(
+        "12篇论文获得市人大表彰。"
+    )
     for phrase in MAWEI_BOILERPLATE:
         assert phrase not in n.body_text, phrase
     assert "<style" not in n.body_html and "仿宋" not in n.body_text
@@ -76,7 +77,9 @@ def test_mawei_sample_whole() -> None:
 
 
 def test_mawei_category_from_label_without_meta() -> None:
-    html = load("fujian_mawei_notice.html").replace('<meta name="ColumnName" content="政策文件">', "")
+    html = load("fujian_mawei_notice.html").replace(
+        '<meta name="ColumnName" content="政策文件">', ""
+    )
     html = html.replace('<a href="../">政策文件</a>', "")
     n = get_adapter("fujian").parse_notice(html, MAWEI)
     assert n.category == "政策文件"
@@ -135,7 +138,9 @@ def test_missing_title_or_body_raises(adapter) -> None:
     with pytest.raises(ExtractionError, match="no title|no body"):
         adapter.parse_notice("<html><body></body></html>", B + "/x.html")
     with pytest.raises(ExtractionError, match="no body"):
-        adapter.parse_notice("<html><head><title>只有标题</title></head><body></body></html>", B + "/y.html")
+        adapter.parse_notice(
+            "<html><head><title>只有标题</title></head><body></body></html>", B + "/y.html"
+        )
 
 
 # --- lists -------------------------------------------------------------------
@@ -148,7 +153,9 @@ def test_trs_list_pagination_and_document_write() -> None:
     assert page.entries[2].url == B + "/xxgk/202112/t20211229_1233999.html"
     assert page.entries[3].title == "脚本写出的通知"
     assert page.page_count == 12
-    assert [r.url.rsplit("/", 1)[-1] for r in page.follow] == [f"index_{i}.html" for i in range(1, 12)]
+    assert [r.url.rsplit("/", 1)[-1] for r in page.follow] == [
+        f"index_{i}.html" for i in range(1, 12)
+    ]
     later = load("trs_wcm_list.html").replace("createPageHTML(12, 0,", "createPageHTML(12, 3,")
     assert get_adapter("trs_wcm").parse_list(later, B + "/zwgk/tzgg/index_3.html").follow == []
 
@@ -156,7 +163,9 @@ def test_trs_list_pagination_and_document_write() -> None:
 def test_fujian_list_and_api() -> None:
     adapter = get_adapter("fujian")
     page = adapter.parse_list(load("fujian_list.html"), LIST_FIXTURES[1][2])
-    assert len(page.entries) == 3 and page.entries[1].url.endswith("/xjwz/xwzx/202201/t20220103_5790002.htm")
+    assert len(page.entries) == 3 and page.entries[1].url.endswith(
+        "/xjwz/xwzx/202201/t20220103_5790002.htm"
+    )
     assert page.entries[1].title == "马尾区关于公布行政许可事项目录的通知"
     assert (page.record_count, page.page_count) == (39, 3)
     assert page.follow[0] == PageRequest(
@@ -166,7 +175,9 @@ def test_fujian_list_and_api() -> None:
         page=2,
     )  # fmt: skip
     assert [r.page for r in page.follow] == [2, 3]
-    api = adapter.parse_list(load("fujian_api.json"), "http://www.mawei.gov.cn/fjdzapp/search", kind="list_api")
+    api = adapter.parse_list(
+        load("fujian_api.json"), "http://www.mawei.gov.cn/fjdzapp/search", kind="list_api"
+    )
     assert api.page_count == 3 and len(api.entries) == 1
     entry = api.entries[0]
     assert entry.published_at == "2021-12-15T16:20:00+08:00"
@@ -177,16 +188,23 @@ def test_fujian_list_and_api() -> None:
 def test_hanweb_list_and_proxy_chain() -> None:
     adapter = get_adapter("hanweb")
     page = adapter.parse_list(load("hanweb_list.html"), LIST_FIXTURES[2][2])
-    assert [e.title for e in page.entries] == ["关于开展2024年度安全生产大检查工作的通知", "区政府常务会议纪要"]
+    assert [e.title for e in page.entries] == [
+        "关于开展2024年度安全生产大检查工作的通知",
+        "区政府常务会议纪要",
+    ]
     assert page.entries[0].published_at == "2024-01-04"
     (req,) = page.follow
     assert req.method == "POST" and req.kind == "list_api"
     assert "startrecord=3&endrecord=47&perpage=15" in req.url
     form = dict(req.formdata)
-    assert form["columnid"] == "41234" and form["unitid"] == "98765" and form["permissiontype"] == "0"
+    assert (
+        form["columnid"] == "41234" and form["unitid"] == "98765" and form["permissiontype"] == "0"
+    )
     proxy_req = PageRequest(url=B + "/module/web/jpage/dataproxy.jsp?startrecord=3&endrecord=17&perpage=15",
                             kind="list_api", method="POST", formdata=req.formdata)  # fmt: skip
-    answer = adapter.parse_list(load("hanweb_proxy.xml"), proxy_req.url, kind="list_api", request=proxy_req)
+    answer = adapter.parse_list(
+        load("hanweb_proxy.xml"), proxy_req.url, kind="list_api", request=proxy_req
+    )
     assert answer.record_count == 47 and answer.page_count == 4
     assert answer.entries[1].title == "第四条记录的完整标题"
     assert "startrecord=18&endrecord=62" in answer.follow[0].url
@@ -195,7 +213,9 @@ def test_hanweb_list_and_proxy_chain() -> None:
 def test_kaipu_list_pagination() -> None:
     page = get_adapter("kaipu").parse_list(load("kaipu_list.html"), LIST_FIXTURES[3][2])
     assert len(page.entries) == 2 and page.record_count == 154 and page.page_count == 11
-    assert [r.url.rsplit("/", 1)[-1] for r in page.follow] == [f"list_{i}.shtml" for i in range(2, 12)]
+    assert [r.url.rsplit("/", 1)[-1] for r in page.follow] == [
+        f"list_{i}.shtml" for i in range(2, 12)
+    ]
 
 
 def test_gkmlpt_index_and_api() -> None:
@@ -228,3 +248,16 @@ def test_generic_list_next_link() -> None:
     page = get_adapter("generic").parse_list(html, B + "/tzgg/index.html")
     assert [e.title for e in page.entries] == ["通知一"]
     assert page.follow[0].url == B + "/tzgg/index_1.html"
+
+
+# gkmlpt keeps its body only inside a script object, which the generic finder cannot read.
+@pytest.mark.parametrize(
+    ("family", "name", "url"), [f for f in NOTICE_FIXTURES if f[0] != "gkmlpt"]
+)
+def test_generic_adapter_reads_any_family(family: str, name: str, url: str) -> None:
+    expected = get_adapter(family).parse_notice(load(name), url)
+    n = get_adapter("generic").parse_notice(load(name), url)
+    assert n.title == expected.title
+    # The generic finder may keep an attachment line, but never the disclosure block.
+    assert expected.body_text.split("\n\n")[0] in n.body_text
+    assert "索引号" not in n.body_text and "来源：" not in n.body_text

@@ -29,14 +29,22 @@ _PIECES = st.sampled_from([
 HTMLISH = st.one_of(st.text(max_size=300), st.lists(_PIECES, max_size=40).map("".join))
 JSONISH = st.one_of(
     st.text(max_size=200),
-    st.sampled_from([
-        '{"pageCount":2,"data":[{"docpuburl":"a.htm","doctitle":"x","docreltime":"2022-01-04"}]}',
-        '{"total":5,"articles":[{"url":"/p.html","date":1700000000,"title":"t"}]}',
-        '{"total":true,"articles":[1,{"url":5,"date":"x"}]}', '{"data":[null]}', "[]", "null",
-        '{"pageCount":"x","data":{}}', '{"articles":null,"total":-1}',
-    ]),  # fmt: skip
+    st.sampled_from(
+        [
+            '{"pageCount":2,"data":[{"docpuburl":"a.htm","doctitle":"x","docreltime":"2022-01-04"}]}',
+            '{"total":5,"articles":[{"url":"/p.html","date":1700000000,"title":"t"}]}',
+            '{"total":true,"articles":[1,{"url":5,"date":"x"}]}',
+            '{"data":[null]}',
+            "[]",
+            "null",
+            '{"pageCount":"x","data":{}}',
+            '{"articles":null,"total":-1}',
+        ]
+    ),  # fmt: skip
 )
-URLS = st.sampled_from(["http://x.gov.cn/a/index.html", "", "not a url", "https://y.gov.cn/col/col1/"])
+URLS = st.sampled_from(
+    ["http://x.gov.cn/a/index.html", "", "not a url", "https://y.gov.cn/col/col1/"]
+)
 
 
 @given(st.text(max_size=80))

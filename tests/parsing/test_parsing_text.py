@@ -14,7 +14,16 @@ def test_sanitiser_removes_script_handlers_and_js_urls() -> None:
     )
     text, body = clean_body(html, BASE)
     low = body.lower()
-    for bad in ("<script", "alert", "onerror", "onclick", "javascript:", "<iframe", "<object", "<style"):
+    for bad in (
+        "<script",
+        "alert",
+        "onerror",
+        "onclick",
+        "javascript:",
+        "<iframe",
+        "<object",
+        "<style",
+    ):
         assert bad not in low
     assert ' src="' not in low  # images are inert: data-src only
     assert 'data-src="http://evil.example/a.png"' in body
@@ -73,5 +82,8 @@ def test_extract_main_text_picks_article() -> None:
         "<div class='footer'><p>版权所有：某区人民政府 网站标识码：123</p></div></body></html>"
     )
     text, _ = extract_main_text(html, "http://x.gov.cn/a.html")
-    assert text.split("\n\n") == ["第一段正文内容比较长，足够被识别为正文。", "第二段正文内容，同样比较长，也应当保留。"]
+    assert text.split("\n\n") == [
+        "第一段正文内容比较长，足够被识别为正文。",
+        "第二段正文内容，同样比较长，也应当保留。",
+    ]
     assert extract_main_text("", "") == ("", "")

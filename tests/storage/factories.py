@@ -34,8 +34,10 @@ BODY = (
 
 
 def blob(sha: str, *, text: str | None = "附件正文") -> StoredBlob:
-    return StoredBlob(sha256=sha * 64 if len(sha) == 1 else sha, size=1234,
-                      media_type="application/pdf", path=f"blobs/{sha[:2]}/{sha}", text=text)
+    """A stored blob; a one-letter ``sha`` is repeated to a full 64-char digest."""
+    digest = sha * 64 if len(sha) == 1 else sha
+    return StoredBlob(sha256=digest, size=1234, media_type="application/pdf",
+                      path=f"blobs/{digest[:2]}/{digest}", text=text)
 
 
 def make_record(

@@ -177,7 +177,7 @@ def build_notice(
         title = full_title("", None, None, page_title(sel))
     text, clean_html = clean_body(body_html, url) if body_html else ("", "")
     if not text and generic_body:
-        text, clean_html = extract_main_text(html, url)
+        text, clean_html = extract_main_text(html, url, title=title)
     if not title:
         raise ExtractionError(url, "no title")
     if not text:

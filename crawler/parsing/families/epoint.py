@@ -44,7 +44,12 @@ class EpointAdapter:
         self, body: str, url: str, *, kind: str = "list", request: PageRequest | None = None
     ) -> ListPage:
         sel, html = start(body)
-        rows = sel.xpath("//*[contains(@class,'ewb-')]//li[.//a[@href]]")
+        # Pager items (下一页, page numbers) sit in ewb- lists too; they are not notices.
+        rows = sel.xpath(
+            "//*[contains(@class,'ewb-')]//li[.//a[@href]]"
+            "[not(ancestor-or-self::*[contains(@class,'page') or contains(@class,'next')"
+            " or contains(@class,'prev')])]"
+        )
         entries = row_entries(rows, url) if rows else generic_rows(sel, url)
         page = ListPage(entries=entries)
         m = _PAGES.search(html)

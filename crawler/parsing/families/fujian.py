@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 from .._html import squash
 from ..dates import parse_cn_datetime
+from ..text import is_boilerplate_line
 from ..titles import full_title
 from ..types import ExtractionError, ListEntry, ListPage, PageRequest, ParsedNotice
 from ._common import absolute, build_notice, first_date, first_html, first_text, row_entries, start
@@ -18,6 +19,7 @@ _SITEINFO = re.compile(r"SiteInfo\s*=\s*\{[^}]*?searchId\s*:\s*[\"']?([\w-]+)", 
 _CHNLINFO = re.compile(r"pageChnlInfo\s*=\s*\{([^}]*)\}", re.S)
 _CHNLID = re.compile(r"\b(?:chnlid|chnlId|channelId|channelid|chnl_id)\b\s*[:=]\s*[\"']?(\d+)")
 _LABEL_LINE = re.compile(r"^([\u4e00-\u9fff]{2,12})\s*[:：]$")
+_NOT_CATEGORY = {"来源", "时间", "日期", "附件下载", "附件", "分享到", "字号", "索引号", "发文字号"}
 SORT = "-docorderpri,-docreltime"
 _EXTRA_KEYS = ("fileno", "puborg", "idxid", "docsourcename", "chnlid")
 
@@ -120,7 +122,7 @@ class FujianAdapter:
         category = None
         for text in sel.css(".article_component *::text, .article_type::text").getall():
             m = _LABEL_LINE.match(squash(text))
-            if m and m.group(1) not in {"来源", "时间", "日期", "附件下载", "附件"}:
+            if m and m.group(1) not in _NOT_CATEGORY and not is_boilerplate_line(m.group(1)):
                 category = m.group(1)
                 break
         meta_col = sel.xpath("//meta[@name='ColumnName']/@content").get()

@@ -10,14 +10,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from .._html import squash
 from ..attachments import attachments_from_json
-from ..dates import from_epoch, parse_cn_datetime
+from ..dates import from_epoch, parse_cn_date, parse_cn_datetime
 from ..text import clean_body
 from ..types import ListEntry, ListPage, PageRequest, ParsedNotice
 from ._common import absolute, build_notice, first_date, first_html, first_text, start
 
 _SID = re.compile(r"\bSID\s*:\s*[\"']([^\"']+)[\"']")
 _TREE = re.compile(r"\bTREE\s*:\s*\[")
-_TREE_ID = re.compile(r"\bid\s*:\s*[\"']?(\d+)")
+_TREE_ID = re.compile(r"\bid[\"']?\s*:\s*[\"']?(\d+)")
 _DETAIL = re.compile(r"\bDETAIL\s*[:=]\s*\{")
 _FIELD = r"[\"']?{key}[\"']?\s*:\s*\"((?:[^\"\\]|\\.)*)\""
 
@@ -57,7 +57,8 @@ def _detail(html: str) -> dict[str, Any]:
         pass
     span = _bracket_span(html, obj_start, "{", "}")
     found: dict[str, Any] = {}
-    for key in ("title", "content", "publisher", "document_number", "identifier", "source"):
+    for key in ("title", "content", "publisher", "document_number", "identifier", "source",
+                "classify_main_name", "written_date", "validity"):
         fm = re.search(_FIELD.format(key=key), span)
         if fm:
             found[key] = _js_string(fm.group(1))
@@ -65,6 +66,15 @@ def _detail(html: str) -> dict[str, Any]:
     if dm:
         found["date"] = dm.group(1)
     return found
+
+
+def _text(detail: dict[str, Any], key: str) -> str:
+    value = detail.get(key)
+    return squash(str(value)) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def _empty_to_none(value: str) -> str | None:
+    return None if value in ("", "无", "—", "-") else value
 
 
 class GkmlptAdapter:
@@ -163,12 +173,18 @@ class GkmlptAdapter:
             title=str(detail.get("title") or "") or first_text(sel, ".content h1", "h1", ".title"),
             body_html=body_html,
             published=published or first_date(sel, ".date", ".time"),
-            source=str(detail.get("source") or detail.get("publisher") or ""),
+            # An empty "source" means the article has none; publisher is the 发布机构.
+            source=str(detail["source"] if "source" in detail else detail.get("publisher") or ""),
         )  # fmt: skip
         notice.doc_no = notice.doc_no or (squash(str(detail.get("document_number") or "")) or None)
         notice.index_no = notice.index_no or (squash(str(detail.get("identifier") or "")) or None)
         notice.issuing_org = notice.issuing_org or (
             squash(str(detail.get("publisher") or "")) or None
+        )
+        notice.written_date = notice.written_date or parse_cn_date(_text(detail, "written_date"))
+        notice.validity = notice.validity or _empty_to_none(_text(detail, "validity"))
+        notice.subject = notice.subject or _empty_to_none(
+            _text(detail, "classify_main_name") or _text(detail, "subject")
         )
         extra = attachments_from_json(detail.get("attachment") or detail.get("attachments"), url)
         seen = {a.url for a in notice.attachments}

@@ -76,6 +76,6 @@ class TrsWcmAdapter:
             sel, html, url, self.name,
             title=first_text(sel, ".article_title", ".title h1", "h1", ".tit", ".detail-title"),
             body_html=first_html(sel, *BODY_SELECTORS),
-            published=first_date(sel, ".article_time", ".time", ".date", ".pubtime"),
+            published=first_date(sel, ".article_time", ".time", ".date", ".pubtime", ".info"),
             source=first_text(sel, ".article_source", ".source", ".ly"),
         )  # fmt: skip

@@ -1,0 +1,173 @@
+"""Several crawl processes sharing one crawl through Redis (scrapy-redis).
+
+scrapy-redis 0.9.1 works with Scrapy 2.19 as far as we use it: its ``Scheduler``
+implements the engine's scheduler interface (``open``/``close``/``enqueue_request``/
+``next_request``/``has_pending_requests``) and its ``RFPDupeFilter`` computes its own
+fingerprints, so neither touches the removed request-fingerprinting helpers. We do
+not use its spider mixins (``RedisSpider`` reads start URLs from a Redis list via
+``start_requests`` and a ``spider_idle`` hook, which does not fit 2.19's
+``async def start()`` and our registry-driven start requests). This module is the
+thin adapter instead:
+
+* The first worker of a crawl cycle wins ``SET <prefix>:seeded NX`` and yields the
+  column start requests into the shared queue; the others only consume it.
+* A worker closes once the shared queue has stayed empty for
+  ``NOTICEWATCH_WORKER_IDLE_SECONDS``; the last one out clears the cycle's keys
+  (seed flag, queue, duplicate filter) so the next cycle starts fresh.
+* What the single-process spider keeps in memory and a notice needs later (the
+  columns that listed it) travels in the request's meta instead, because another
+  worker may fetch the notice.
+
+Requests are pickled into Redis, so every worker must run the same noticewatch
+version. Politeness delays are per process: N workers hit a domain up to N times as
+often (lower ``download_delay`` accordingly, or shard sites over workers).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+
+from crawler.registry import SiteSpec
+from crawler.spiders.notices import NoticeSpider
+
+DEFAULT_PREFIX = "noticewatch"
+PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+CYCLE_TTL = 6 * 3600  # seconds; a crashed worker cannot block seeding for longer
+
+
+def cycle_keys(prefix: str) -> dict[str, str]:
+    """The Redis keys of one crawl cycle under ``prefix``."""
+    return {
+        "queue": f"{prefix}:requests",
+        "dupefilter": f"{prefix}:dupefilter",
+        "seeded": f"{prefix}:seeded",
+        "workers": f"{prefix}:workers",
+    }
+
+
+def check_prefix(prefix: str) -> str:
+    # scrapy-redis %-formats its key settings: keep the prefix to plain characters.
+    if not PREFIX_PATTERN.match(prefix):
+        raise ValueError(f"Redis key prefix {prefix!r} may only use letters, digits and _ . : -")
+    return prefix
+
+
+def reset_cycle(server: Any, prefix: str) -> int:
+    """Delete a cycle's keys (after a crashed worker left them behind)."""
+    return int(server.delete(*cycle_keys(check_prefix(prefix)).values()))
+
+
+class DistributedNoticeSpider(NoticeSpider):
+    """``scrapy crawl notices_distributed``: the notices spider over a shared Redis queue."""
+
+    name = "notices_distributed"
+    custom_settings = {
+        **NoticeSpider.custom_settings,
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        # Never flush the shared queue when one worker closes: the others still need it.
+        "SCHEDULER_PERSIST": True,
+    }
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        prefix = check_prefix(settings.get("NOTICEWATCH_REDIS_PREFIX") or DEFAULT_PREFIX)
+        keys = cycle_keys(prefix)
+        settings.set("SCHEDULER_QUEUE_KEY", keys["queue"], priority="spider")
+        settings.set("SCHEDULER_DUPEFILTER_KEY", keys["dupefilter"], priority="spider")
+        if not settings.get("REDIS_URL"):
+            settings.set("REDIS_URL", settings.get("NOTICEWATCH_REDIS_URL") or "", priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedNoticeSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
+        return spider
+
+    # -- cycle bookkeeping -------------------------------------------------------------
+
+    def _redis(self) -> Any:
+        if getattr(self, "_server", None) is None:
+            from scrapy_redis.connection import get_redis_from_settings
+
+            self._server = get_redis_from_settings(self.settings)
+        return self._server
+
+    async def start(self) -> AsyncIterator[Any]:
+        prefix = check_prefix(self.settings.get("NOTICEWATCH_REDIS_PREFIX") or DEFAULT_PREFIX)
+        self.keys = cycle_keys(prefix)
+        self.idle_seconds = self.settings.getfloat("NOTICEWATCH_WORKER_IDLE_SECONDS", 10.0)
+        self._idle_since: float | None = None
+        server = self._redis()
+        server.incr(self.keys["workers"])
+        server.expire(self.keys["workers"], CYCLE_TTL)
+        me = f"{socket.gethostname()}:{os.getpid()}"
+        self.seeding = bool(server.set(self.keys["seeded"], me, nx=True, ex=CYCLE_TTL))
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("distributed/seeder", self.seeding)
+        self.logger.info("distributed worker %s %s cycle %s", me,
+                         "seeds" if self.seeding else "joins", prefix)
+        # The parent's start() also sets up the sites and allowed domains every worker
+        # needs, so it runs everywhere; only the seeder passes its requests on.
+        async for request in super().start():
+            if self.seeding:
+                stats.inc_value("distributed/seeded")
+                yield request
+
+    def _queue_length(self) -> int:
+        server = self._redis()
+        # PriorityQueue is a sorted set; fall back to a list for other queue classes.
+        key = self.keys["queue"]
+        kind = server.type(key)
+        kind = kind.decode() if isinstance(kind, bytes) else kind
+        if kind == "zset":
+            return int(server.zcard(key))
+        if kind == "list":
+            return int(server.llen(key))
+        return 0
+
+    def _on_idle(self) -> None:
+        if self._queue_length() > 0:
+            self._idle_since = None
+            raise DontCloseSpider  # the engine polls the shared queue again shortly
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < self.idle_seconds:
+            raise DontCloseSpider  # another worker may still be producing requests
+
+    def _on_closed(self) -> None:
+        keys = getattr(self, "keys", None)
+        if keys is None:
+            return
+        server = self._redis()
+        left = int(server.decr(keys["workers"]))
+        if left <= 0 and self._queue_length() == 0:
+            server.delete(keys["seeded"], keys["dupefilter"], keys["queue"], keys["workers"])
+            self.logger.info("last worker out: crawl cycle %s cleared", keys["seeded"].rsplit(":", 1)[0])
+
+    # -- state that must travel with the request ----------------------------------------
+
+    def _notice_request(self, site: SiteSpec, url: str, canon: str) -> Request:
+        request = super()._notice_request(site, url, canon)
+        # parse_list records the listing column just before asking for the request.
+        request.meta["nw_columns"] = sorted(self.columns_of.get(canon, ()))
+        return request
+
+    def parse_notice(self, response: Response, site: SiteSpec, canon: str) -> Iterator[Any]:
+        self.columns_of[canon].update(response.meta.get("nw_columns") or ())
+        return super().parse_notice(response, site, canon)

@@ -1,0 +1,1 @@
+"""Downloader middlewares (WARC capture, …)."""

@@ -1,0 +1,80 @@
+"""``noticewatch worker``: one of several processes sharing a crawl through Redis."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from crawler.registry import RegistryError, load_registry
+from noticewatch.commands._common import get_settings
+from noticewatch.commands.crawl_cmd import echo_result
+from noticewatch.store import open_store
+
+
+@click.command()
+@click.option("--site", "sites", multiple=True, metavar="KEY", help="Crawl only this site (repeatable).")
+@click.option("--prefix", default="noticewatch", show_default=True,
+              help="Redis key prefix of the shared crawl; workers with the same prefix share one crawl.")
+@click.option("--idle-seconds", default=10.0, show_default=True, type=click.FloatRange(0),
+              help="Stop after the shared queue stayed empty this long.")
+@click.option("--loop", is_flag=True, help="Start the next crawl cycle after --pause seconds, forever.")
+@click.option("--pause", default=3600.0, show_default=True, type=click.FloatRange(0),
+              help="With --loop: seconds between cycles.")
+@click.option("--reset", is_flag=True, help="Clear the shared crawl's Redis keys (after a crash) and exit.")
+@click.option("-s", "--set", "scrapy_overrides", multiple=True, metavar="NAME=VALUE",
+              help="Scrapy setting, like `noticewatch crawl -s`.")
+@click.option("--verbose", is_flag=True, help="Show Scrapy's log on the terminal too.")
+@click.pass_context
+def worker(ctx: click.Context, sites: tuple[str, ...], prefix: str, idle_seconds: float, loop: bool,
+           pause: float, reset: bool, scrapy_overrides: tuple[str, ...], verbose: bool) -> None:
+    """Crawl as one of several workers sharing a queue in Redis (needs NOTICEWATCH_REDIS_URL).
+
+    The first worker of a cycle seeds the column start pages into the shared queue;
+    every worker takes requests from it until it stays empty, and all write to the
+    same database (use PostgreSQL). Start as many as you like, on any machine.
+    """
+    from crawler.distributed import check_prefix, reset_cycle
+    from noticewatch.crawling import run_crawl
+
+    settings = get_settings(ctx)
+    if not settings.redis_url:
+        raise click.ClickException("noticewatch worker needs redis_url ([distributed] in the config, "
+                                   "or NOTICEWATCH_REDIS_URL)")
+    try:
+        check_prefix(prefix)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--prefix") from exc
+    if reset:
+        import redis
+
+        removed = reset_cycle(redis.Redis.from_url(settings.redis_url), prefix)
+        click.echo(f"cleared {removed} key(s) of the shared crawl {prefix!r}")
+        return
+    if settings.resolved_database_url.startswith("sqlite"):
+        click.echo("warning: workers on several machines need a shared database (PostgreSQL); "
+                   "this one is SQLite", err=True)
+    try:
+        registry = load_registry(settings.registry or None)
+        registry.select(sites or None)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    overrides = (f"NOTICEWATCH_REDIS_PREFIX={prefix}", f"NOTICEWATCH_WORKER_IDLE_SECONDS={idle_seconds}",
+                 *scrapy_overrides)
+    store = open_store(settings)
+    try:
+        while True:
+            # Workers of one shared crawl hold the site leases together (one holder
+            # name), so cron or manual crawls of the same sites are skipped meanwhile.
+            result = run_crawl(settings, store, registry, site_keys=sites, overrides=overrides,
+                               trigger="worker", registry_paths=[str(p) for p in settings.registry],
+                               spider="notices_distributed", holder=f"distributed:{prefix}",
+                               quiet=not verbose)
+            echo_result(result)
+            if not loop:
+                break
+            time.sleep(pause)
+    finally:
+        store.close()
+    if result.run_id is not None and result.status == "failed":
+        raise click.ClickException(f"worker run {result.run_id} failed; see {result.log_file}")

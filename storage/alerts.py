@@ -1,0 +1,412 @@
+"""Alert queries: subscriptions, fan-out of the outbox, claiming and recording deliveries.
+
+Every function takes a caller-opened Session and never commits.
+
+Delivery life cycle (``delivery.status``)::
+
+    pending ──claim──▶ sending ──mark_sent──▶ sent
+       ▲                  │ mark_failed
+       └── failed ◀───────┤   (attempts < max: retried at next_attempt_at, exponential backoff)
+                          └──▶ dead (attempts = max: the subscription is flagged ``failing``)
+
+Claiming sets ``next_attempt_at`` to the end of a lease. A ``sending`` row whose lease
+ran out (the sender crashed between the channel call and recording the result) is due
+again and is re-sent with the SAME idempotency key: delivery is at-least-once, and the
+key (webhook ``Idempotency-Key`` header, e-mail ``Message-ID``) lets receivers drop the
+rare duplicate. ``attempts`` doubles as a fencing token: a sender whose lease was taken
+over cannot record a result over the new claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.alert_match import EventText, SubscriptionIndex, compile_filter, normalise_filters
+from storage.clock import CST, as_utc
+from storage.models import (
+    AlertEvent,
+    Blob,
+    Column,
+    Delivery,
+    Notice,
+    NoticeColumn,
+    NoticeVersion,
+    Site,
+    Subscription,
+    VersionAttachment,
+)
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "MODES",
+    "Claim",
+    "claim_digest",
+    "claim_due",
+    "create_subscription",
+    "delete_subscription",
+    "delivery_counts",
+    "delivery_log",
+    "digest_idempotency_key",
+    "due_digest_subscriptions",
+    "fan_out",
+    "get_subscription",
+    "idempotency_key",
+    "list_subscriptions",
+    "mark_failed",
+    "mark_sent",
+    "period_label",
+]
+
+MODES = ("instant", "daily", "weekly")
+DEFAULT_LEASE = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(hours=12)
+_FAN_OUT_BATCH = 1000
+_LIVE_STATES = ("active", "failing")  # paused subscriptions get no deliveries
+
+
+# ── subscriptions ──────────────────────────────────────────────────────────────────────
+
+def create_subscription(
+    session: Session, *, name: str, channel_url: str, filters: dict[str, Any] | None = None,
+    mode: str = "instant", now: datetime, secret: str | None = None,
+) -> Subscription:
+    """Add a subscription; raises ValueError on a bad mode, filter or duplicate name.
+
+    Every subscription gets a secret: the webhook HMAC key and the token of its feed.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    if not name.strip():
+        raise ValueError("name must not be empty")
+    if session.scalar(select(Subscription.id).where(Subscription.name == name)) is not None:
+        raise ValueError(f"a subscription named {name!r} already exists")
+    sub = Subscription(name=name, channel_url=channel_url, filters=normalise_filters(filters),
+                       mode=mode, state="active", secret=secret or secrets.token_hex(24),
+                       created_at=as_utc(now))
+    session.add(sub)
+    session.flush()
+    return sub
+
+
+def get_subscription(session: Session, ref: str | int) -> Subscription | None:
+    """By id (an int or all-digit string) or else by name."""
+    if isinstance(ref, int) or ref.isdigit():
+        found = session.get(Subscription, int(ref))
+        if found is not None or isinstance(ref, int):
+            return found
+    return session.scalar(select(Subscription).where(Subscription.name == ref))
+
+
+def list_subscriptions(session: Session) -> list[Subscription]:
+    return list(session.scalars(select(Subscription).order_by(Subscription.id)))
+
+
+def delete_subscription(session: Session, subscription: Subscription) -> None:
+    # Deliveries go with it (ON DELETE CASCADE, also done explicitly for SQLite
+    # connections opened without foreign keys).
+    session.execute(Delivery.__table__.delete().where(Delivery.subscription_id == subscription.id))
+    session.delete(subscription)
+    session.flush()
+
+
+def delivery_counts(session: Session) -> dict[int, dict[str, int]]:
+    """subscription id → {status: count}."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = session.execute(
+        select(Delivery.subscription_id, Delivery.status, func.count()).group_by(
+            Delivery.subscription_id, Delivery.status))
+    for sub_id, status, count in rows:
+        out[sub_id][status] = count
+    return dict(out)
+
+
+# ── fan-out ────────────────────────────────────────────────────────────────────────────
+
+def idempotency_key(event_id: int, subscription_id: int) -> str:
+    """Stable across retries, processes and re-fan-outs: a pure function of the pair."""
+    digest = hashlib.sha256(f"noticewatch:event:{event_id}:subscription:{subscription_id}".encode())
+    return "nw-" + digest.hexdigest()[:40]
+
+
+def digest_idempotency_key(digest_key: str) -> str:
+    """The key of a digest message: one per subscription and period, stable on retries."""
+    return "nw-digest-" + hashlib.sha256(f"noticewatch:{digest_key}".encode()).hexdigest()[:40]
+
+
+def _dialect_insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    table = Delivery.__table__
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def fan_out(session: Session, *, now: datetime, batch_size: int = _FAN_OUT_BATCH) -> int:
+    """Turn un-fanned outbox events into deliveries; returns how many deliveries were made.
+
+    Events are taken with one ``UPDATE … RETURNING`` per batch (``SKIP LOCKED`` on
+    PostgreSQL; on SQLite the write lock is taken before the rows are read), so two
+    senders never fan out one event twice; the unique (event, subscription) constraint
+    backs that up. Deliveries to ``feed:`` subscriptions are recorded as sent at once:
+    the feed is their channel.
+    """
+    now = as_utc(now)
+    subs = list(session.execute(
+        select(Subscription.id, Subscription.filters, Subscription.channel_url)
+        .where(Subscription.state.in_(_LIVE_STATES))))
+    index = SubscriptionIndex([compile_filter(s.id, s.filters) for s in subs])
+    feed_subs = {s.id for s in subs if s.channel_url.strip().lower().startswith("feed:")}
+    created = 0
+    while True:
+        pick = (select(AlertEvent.id).where(AlertEvent.fanned_out.is_(False))
+                .order_by(AlertEvent.id).limit(batch_size).with_for_update(skip_locked=True))
+        ids = list(session.scalars(
+            update(AlertEvent).where(AlertEvent.id.in_(pick.scalar_subquery()),
+                                     AlertEvent.fanned_out.is_(False))
+            .values(fanned_out=True).returning(AlertEvent.id)
+            .execution_options(synchronize_session=False)))
+        if not ids:
+            return created
+        if not subs:
+            continue
+        rows: list[dict[str, Any]] = []
+        for event in _event_texts(session, ids, with_text=index.needs_text):
+            for sub_id in index.match(event):
+                feed = sub_id in feed_subs
+                rows.append({
+                    "event_id": event.event_id, "subscription_id": sub_id,
+                    "idempotency_key": idempotency_key(event.event_id, sub_id),
+                    "status": "sent" if feed else "pending", "attempts": 0,
+                    "sent_at": now if feed else None, "next_attempt_at": None,
+                })
+        for start in range(0, len(rows), 5000):
+            stmt = _dialect_insert(session).on_conflict_do_nothing(
+                index_elements=["event_id", "subscription_id"])
+            # Core execution: the ORM's bulk insert would not report the rows skipped.
+            result = session.connection().execute(stmt, rows[start:start + 5000])
+            created += max(result.rowcount or 0, 0)
+
+
+def _event_texts(session: Session, event_ids: Sequence[int], *, with_text: bool) -> list[EventText]:
+    """One query per kind of data for the whole batch, never one per event."""
+    cols: list[Any] = [AlertEvent.id, AlertEvent.kind, AlertEvent.baseline, AlertEvent.notice_id,
+                       AlertEvent.version_id, Site.key, Notice.title, NoticeVersion.title.label("v_title"),
+                       NoticeVersion.issuing_org, NoticeVersion.doc_no]
+    if with_text:
+        cols.append(NoticeVersion.body_text)
+    rows = list(session.execute(
+        select(*cols).join(Site, Site.id == AlertEvent.site_id)
+        .join(Notice, Notice.id == AlertEvent.notice_id)
+        .outerjoin(NoticeVersion, NoticeVersion.id == AlertEvent.version_id)
+        .where(AlertEvent.id.in_(event_ids)).order_by(AlertEvent.id)))
+    notice_ids = {r.notice_id for r in rows}
+    columns: dict[int, list[str]] = defaultdict(list)
+    for notice_id, url in session.execute(
+            select(NoticeColumn.notice_id, Column.url).join(Column, Column.id == NoticeColumn.column_id)
+            .where(NoticeColumn.notice_id.in_(notice_ids))):
+        columns[notice_id].append(url)
+    attachments: dict[int, list[str]] = defaultdict(list)
+    if with_text:
+        version_ids = {r.version_id for r in rows if r.version_id is not None}
+        for version_id, name, text in session.execute(
+                select(VersionAttachment.version_id, VersionAttachment.name, Blob.text)
+                .outerjoin(Blob, Blob.sha256 == VersionAttachment.blob_sha256)
+                .where(VersionAttachment.version_id.in_(version_ids))):
+            attachments[version_id].extend(t for t in (name, text) if t)
+    return [
+        EventText.build(
+            event_id=r.id, kind=r.kind, site_key=r.key, baseline=bool(r.baseline),
+            title=r.v_title or r.title, body=r.body_text if with_text else None,
+            attachments=attachments.get(r.version_id, ()), issuing_org=r.issuing_org,
+            doc_no=r.doc_no, column_urls=columns.get(r.notice_id, ()))
+        for r in rows
+    ]
+
+
+# ── claiming and recording ─────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One delivery taken by a sender; ``attempt`` is the fencing token for recording."""
+
+    delivery_id: int
+    event_id: int
+    subscription_id: int
+    idempotency_key: str
+    attempt: int
+    digest_key: str | None = None
+
+
+def _due(now: datetime) -> Any:
+    return and_(Delivery.status.in_(("pending", "failed", "sending")),
+                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+
+
+def _claim(session: Session, where: Any, *, now: datetime, lease: timedelta, limit: int | None,
+           extra: dict[str, Any] | None = None) -> list[Claim]:
+    pick = select(Delivery.id).where(where).order_by(Delivery.id)
+    if limit is not None:
+        pick = pick.limit(limit)
+    stmt = (update(Delivery)
+            .where(Delivery.id.in_(pick.with_for_update(skip_locked=True).scalar_subquery()), where)
+            .values(status="sending", attempts=Delivery.attempts + 1, next_attempt_at=now + lease,
+                    **(extra or {}))
+            .returning(Delivery.id, Delivery.event_id, Delivery.subscription_id,
+                       Delivery.idempotency_key, Delivery.attempts, Delivery.digest_key)
+            .execution_options(synchronize_session=False))
+    claims = [Claim(*row) for row in session.execute(stmt)]
+    return sorted(claims, key=lambda c: c.delivery_id)
+
+
+def claim_due(session: Session, *, now: datetime, limit: int = 100, worker: str = "",
+              lease: timedelta = DEFAULT_LEASE) -> list[Claim]:
+    """Take due deliveries of instant subscriptions; the caller commits before sending.
+
+    Safe with several senders: the selection and the status change are one statement
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers and the
+    condition is re-checked under the write lock). ``worker`` only names the caller in logs.
+    """
+    del worker  # no column for it: the fencing token is ``attempts``
+    now = as_utc(now)
+    instant = select(Subscription.id).where(Subscription.mode == "instant",
+                                            Subscription.state.in_(_LIVE_STATES))
+    return _claim(session, and_(_due(now), Delivery.subscription_id.in_(instant.scalar_subquery())),
+                  now=now, lease=lease, limit=limit)
+
+
+def period_label(mode: str, when: datetime) -> str:
+    """The digest period ``when`` falls in, on China's calendar: a day or an ISO week."""
+    local = as_utc(when).astimezone(CST)
+    if mode == "weekly":
+        year, week, _ = local.isocalendar()
+        return f"{year}-W{week:02d}"
+    return local.date().isoformat()
+
+
+def due_digest_subscriptions(session: Session, *, now: datetime) -> list[int]:
+    """Digest subscriptions with due deliveries whose period changed since the last digest.
+
+    A new subscription's first digest comes in the period after the one it was made in;
+    a digest that failed is retried at its ``next_attempt_at`` (its period did not end).
+    """
+    now = as_utc(now)
+    rows = session.execute(
+        select(Subscription.id, Subscription.mode, Subscription.created_at, Subscription.last_digest_at)
+        .where(Subscription.mode.in_(("daily", "weekly")), Subscription.state.in_(_LIVE_STATES),
+               exists().where(Delivery.subscription_id == Subscription.id, _due(now)))
+        .order_by(Subscription.id))
+    return [r.id for r in rows
+            if period_label(r.mode, r.last_digest_at or r.created_at) != period_label(r.mode, now)]
+
+
+def claim_digest(session: Session, subscription_id: int, *, now: datetime,
+                 lease: timedelta = DEFAULT_LEASE) -> list[Claim]:
+    """Take one digest's deliveries; all carry the same ``digest_key``.
+
+    A digest that failed or whose sender crashed is retried as it was (same key, same
+    items); otherwise every pending delivery joins a new digest keyed by the period.
+    """
+    now = as_utc(now)
+    sub = session.get(Subscription, subscription_id)
+    if sub is None:
+        return []
+    retry = and_(Delivery.subscription_id == subscription_id, Delivery.digest_key.is_not(None), _due(now))
+    claims = _claim(session, retry, now=now, lease=lease, limit=None)
+    if claims:
+        return claims
+    key = f"digest:{subscription_id}:{period_label(sub.mode, now)}"
+    # One digest per key: rows arriving after this period's digest wait for the next one.
+    taken = exists().where(Delivery.subscription_id == subscription_id, Delivery.digest_key == key)
+    fresh = and_(Delivery.subscription_id == subscription_id, Delivery.digest_key.is_(None),
+                 _due(now), ~taken)
+    return _claim(session, fresh, now=now, lease=lease, limit=None, extra={"digest_key": key})
+
+
+def mark_sent(session: Session, claims: Sequence[Claim], *, now: datetime, digest: bool = False) -> int:
+    """Record success; returns rows recorded (a claim lost to a newer one is skipped)."""
+    now = as_utc(now)
+    done = 0
+    for claim in claims:
+        result = session.execute(
+            update(Delivery).where(Delivery.id == claim.delivery_id, Delivery.status == "sending",
+                                   Delivery.attempts == claim.attempt)
+            .values(status="sent", sent_at=now, next_attempt_at=None, last_error=None)
+            .execution_options(synchronize_session=False))
+        done += result.rowcount or 0
+    for sub_id in {c.subscription_id for c in claims}:
+        values: dict[str, Any] = {"state": "active"}
+        if digest:
+            values["last_digest_at"] = now
+        session.execute(update(Subscription).where(Subscription.id == sub_id,
+                                                   Subscription.state != "paused")
+                        .values(**values).execution_options(synchronize_session=False))
+    return done
+
+
+def mark_failed(session: Session, claims: Sequence[Claim], *, now: datetime, error: str,
+                backoff_base: float, max_attempts: int) -> int:
+    """Record a failed attempt: retry after ``backoff_base·2^(attempt-1)`` s, or give up.
+
+    Returns how many deliveries went ``dead``; their subscriptions are flagged ``failing``
+    so ``alerts log`` and ``subscriptions list`` show them.
+    """
+    now = as_utc(now)
+    dead = 0
+    for claim in claims:
+        give_up = claim.attempt >= max_attempts
+        delay = min(timedelta(seconds=backoff_base * 2 ** max(claim.attempt - 1, 0)), MAX_BACKOFF)
+        result = session.execute(
+            update(Delivery).where(Delivery.id == claim.delivery_id, Delivery.status == "sending",
+                                   Delivery.attempts == claim.attempt)
+            .values(status="dead" if give_up else "failed",
+                    next_attempt_at=None if give_up else now + delay, last_error=error[:2000])
+            .execution_options(synchronize_session=False))
+        if give_up and result.rowcount:
+            dead += 1
+            session.execute(update(Subscription).where(Subscription.id == claim.subscription_id)
+                            .values(state="failing").execution_options(synchronize_session=False))
+    return dead
+
+
+# ── log ────────────────────────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    delivery_id: int
+    subscription: str
+    subscription_state: str
+    event_id: int
+    kind: str
+    notice_id: int
+    title: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+    digest_key: str | None
+
+
+def delivery_log(session: Session, *, failed_only: bool = False, subscription_id: int | None = None,
+                 limit: int = 50) -> list[LogRow]:
+    """Newest deliveries first; ``failed_only``: failed (retrying) and dead ones."""
+    stmt = (select(Delivery.id, Subscription.name, Subscription.state, AlertEvent.id, AlertEvent.kind,
+                   Notice.id, Notice.title, Delivery.status, Delivery.attempts,
+                   Delivery.next_attempt_at, Delivery.sent_at, Delivery.last_error, Delivery.digest_key)
+            .join(Subscription, Subscription.id == Delivery.subscription_id)
+            .join(AlertEvent, AlertEvent.id == Delivery.event_id)
+            .join(Notice, Notice.id == AlertEvent.notice_id)
+            .order_by(Delivery.id.desc()).limit(limit))
+    if failed_only:
+        stmt = stmt.where(Delivery.status.in_(("failed", "dead")))
+    if subscription_id is not None:
+        stmt = stmt.where(Delivery.subscription_id == subscription_id)
+    return [LogRow(*row) for row in session.execute(stmt)]
