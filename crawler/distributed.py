@@ -162,12 +162,13 @@ class DistributedNoticeSpider(NoticeSpider):
 
     # -- state that must travel with the request ----------------------------------------
 
-    def _notice_request(self, site: SiteSpec, url: str, canon: str) -> Request:
-        request = super()._notice_request(site, url, canon)
+    def _notice_request(self, site: SiteSpec, url: str, canon: str, *args: Any, **kwargs: Any) -> Request:
+        request = super()._notice_request(site, url, canon, *args, **kwargs)
         # parse_list records the listing column just before asking for the request.
         request.meta["nw_columns"] = sorted(self.columns_of.get(canon, ()))
         return request
 
-    def parse_notice(self, response: Response, site: SiteSpec, canon: str) -> Iterator[Any]:
+    def parse_notice(self, response: Response, site: SiteSpec, canon: str, *args: Any,
+                     **kwargs: Any) -> Iterator[Any]:
         self.columns_of[canon].update(response.meta.get("nw_columns") or ())
-        return super().parse_notice(response, site, canon)
+        return super().parse_notice(response, site, canon, *args, **kwargs)

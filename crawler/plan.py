@@ -39,6 +39,8 @@ class CrawlPlan:
     columns: dict[str, ColumnState] = field(default_factory=dict)  # column URL → validators
     # Notices that vanished from their lists: fetched again to see whether they are gone.
     check_gone: list[str] = field(default_factory=list)
+    # Column URL → the active notices the store has linked to it, for spotting removals.
+    column_members: dict[str, list[str]] = field(default_factory=dict)
 
     def is_known(self, canonical_url: str) -> bool:
         return canonical_url in self.known
@@ -59,6 +61,11 @@ class CrawlPlan:
         today = today or datetime.now(UTC).astimezone(_CST).date()
         return (today - published).days <= self.recheck_days
 
+    def recent_active(self, *, today: date | None = None) -> list[str]:
+        """Active notices inside the re-check window: re-fetched (conditionally) every run."""
+        return [url for url, known in self.known.items()
+                if known.status == "active" and known.published_at and self.due_for_recheck(url, today=today)]
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
 
@@ -72,6 +79,7 @@ class CrawlPlan:
             known={k: KnownNotice(**v) for k, v in (data.get("known") or {}).items()},
             columns={k: ColumnState(**v) for k, v in (data.get("columns") or {}).items()},
             check_gone=list(data.get("check_gone") or []),
+            column_members={k: list(v) for k, v in (data.get("column_members") or {}).items()},
         )
 
     @classmethod

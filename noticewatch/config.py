@@ -238,7 +238,29 @@ def load_settings(
         problems.extend(cross_check(values))
     if problems:
         raise ConfigError(problems)
+    _add_user_registry(values, cwd)
     return Settings(**values, sources=MappingProxyType(sources))
+
+
+USER_REGISTRY_NAME = "sites.yaml"
+
+
+def _add_user_registry(values: dict[str, Any], cwd: Path) -> None:
+    """``<data_dir>/sites.yaml`` (written by ``noticewatch sites add``) joins ``registry``.
+
+    It is appended when it exists and is not listed already; when ``registry`` is empty
+    the bundled registry goes first, so adding a site never hides the bundled ones.
+    """
+    data_dir = Path(values["data_dir"])
+    user = (data_dir if data_dir.is_absolute() else cwd / data_dir) / USER_REGISTRY_NAME
+    listed = tuple(values.get("registry") or ())
+    if not user.is_file() or user.resolve() in {p.resolve() for p in listed}:
+        return
+    if not listed:
+        from crawler.registry import BUNDLED_REGISTRY
+
+        listed = (BUNDLED_REGISTRY,)
+    values["registry"] = (*listed, user)
 
 
 # -- Scrapy ---------------------------------------------------------------------------------

@@ -101,7 +101,8 @@ class Settings:
     # [registry]
     registry: tuple[Path, ...] = _opt(
         "registry", "list[path]", (),
-        "Site registry YAML files. Empty: the registry bundled with noticewatch.")
+        "Site registry YAML files. Empty: the registry bundled with noticewatch. "
+        "<data_dir>/sites.yaml (written by `noticewatch sites add`) is appended when it exists.")
     # [crawl]
     user_agent: str = _opt(
         "crawl", "str", "",

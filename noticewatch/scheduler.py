@@ -318,6 +318,7 @@ class SchedulerOptions:
     grace: float = 300.0  # seconds a running crawl may go on after SIGTERM
     stop_timeout: float = 120.0  # seconds Scrapy gets to close after our SIGTERM
     timezone: Any = None
+    alert_interval: int = 300  # seconds between deliveries of due alerts
 
 
 def build_scheduler(service: CrawlService, jobs: Sequence[CrawlJob], options: SchedulerOptions) -> BlockingScheduler:
@@ -339,6 +340,9 @@ def build_scheduler(service: CrawlService, jobs: Sequence[CrawlJob], options: Sc
         scheduler.add_job(service.run_job, trigger, args=[job], id=job.id, name=f"crawl {job.id}")
     scheduler.add_job(service.verify, make_trigger(settings.verify_schedule, timezone=tz), id="verify",
                       name="verify archive")
+    # Alerts of crawls run elsewhere (cron, workers, other machines) go out too.
+    scheduler.add_job(service.deliver_alerts, IntervalTrigger(seconds=options.alert_interval, timezone=tz),
+                      id="alerts", name="deliver due alerts")
     return scheduler
 
 

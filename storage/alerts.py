@@ -189,10 +189,11 @@ def fan_out(session: Session, *, now: datetime, batch_size: int = _FAN_OUT_BATCH
                 })
         for start in range(0, len(rows), 5000):
             stmt = _dialect_insert(session).on_conflict_do_nothing(
-                index_elements=["event_id", "subscription_id"])
-            # Core execution: the ORM's bulk insert would not report the rows skipped.
+                index_elements=["event_id", "subscription_id"]).returning(Delivery.__table__.c.id)
+            # RETURNING counts the rows really inserted (executemany rowcount is not
+            # reliable across drivers); Core keeps the ORM's bulk machinery out of the way.
             result = session.connection().execute(stmt, rows[start:start + 5000])
-            created += max(result.rowcount or 0, 0)
+            created += len(result.all())
 
 
 def _event_texts(session: Session, event_ids: Sequence[int], *, with_text: bool) -> list[EventText]:

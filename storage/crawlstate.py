@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Column, CrawlRun, Notice, Site
+from storage.models import Column, CrawlRun, Notice, NoticeColumn, Site
 
 
 def update_column_state(session: Session, *, site_key: str, column_url: str, etag: str | None,
@@ -61,5 +61,14 @@ def build_plan(session: Session, *, site_keys: Sequence[str], run_id: int | None
         ):
             if etag or last_modified:
                 columns[url] = {"etag": etag, "last_modified": last_modified}
+    members: dict[str, list[str]] = {}
+    for column_url, notice_url in session.execute(
+        select(Column.url, Notice.canonical_url)
+        .join(NoticeColumn, NoticeColumn.column_id == Column.id)
+        .join(Notice, Notice.id == NoticeColumn.notice_id)
+        .join(Site, Site.id == Column.site_id)
+        .where(Site.key.in_(site_keys), Notice.status == "active")
+    ):
+        members.setdefault(column_url, []).append(notice_url)
     return {"run_id": run_id, "recheck_days": recheck_days, "list_overlap": list_overlap,
-            "known": known, "columns": columns, "check_gone": []}
+            "known": known, "columns": columns, "check_gone": [], "column_members": members}

@@ -49,7 +49,10 @@ _CHALLENGE = re.compile(rb"\$_ts\s*[=.\[]|__jsl_clearance")
 def block_signature(response: Response) -> str | None:
     """What marks *response* as a WAF block, or None for an ordinary answer."""
     body = response.body[:CHALLENGE_MAX_BYTES]
-    if b"__jsl_clearance" in body:
+    cookies = b";".join(response.headers.getlist("Set-Cookie"))
+    # Jiasule spells the cookie name out in pieces ('_')+('_')+('j')…; its session cookie is plain.
+    if b"__jsl_clearance" in body or b"__jsluid" in cookies or (
+            response.status == 521 and b"document.cookie" in body):
         return f"HTTP {response.status} __jsl_clearance challenge"
     if b"$_ts" in body:
         return f"HTTP {response.status} $_ts challenge"

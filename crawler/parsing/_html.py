@@ -84,24 +84,29 @@ def block_text(node: object) -> str:
     """Text of an lxml element with newlines at block boundaries, inline runs joined."""
     parts: list[str] = []
 
-    def walk(el: etree._Element) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in {"script", "style", "noscript", "template"} or not isinstance(el.tag, str):
-            if el.tail:
-                parts.append(el.tail)
-            return
-        name = tag.lower().split("}")[-1]
-        block = name in BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-        if block:
-            parts.append("\n")
-        if el.tail:
-            parts.append(el.tail)
+    def walk(root: etree._Element) -> None:
+        # An explicit stack, not recursion: hostile pages nest 10,000 elements deep.
+        stack: list[tuple[etree._Element, bool]] = [(root, False)]
+        while stack:
+            el, closing = stack.pop()
+            tag = el.tag if isinstance(el.tag, str) else ""
+            block = tag.lower().split("}")[-1] in BLOCK_TAGS
+            if closing:
+                if block:
+                    parts.append("\n")
+                if el.tail:
+                    parts.append(el.tail)
+                continue
+            if tag in {"script", "style", "noscript", "template"} or not isinstance(el.tag, str):
+                if el.tail:
+                    parts.append(el.tail)
+                continue
+            if block:
+                parts.append("\n")
+            if el.text:
+                parts.append(el.text)
+            stack.append((el, True))
+            stack.extend((child, False) for child in reversed(el))
 
     if isinstance(node, etree._Element):
         tail = node.tail

@@ -43,6 +43,8 @@ def normalise_encoding(name: str | None) -> str | None:
     if not getattr(info, "_is_text_encoding", True):
         return None  # rot13, base64 ... are codecs but not text encodings
     codec = info.name
+    if codec == "utf-7":
+        return None  # browsers refuse UTF-7 (WHATWG Encoding); it smuggles markup past filters
     # Browsers treat latin-1/ascii declarations as windows-1252.
     if codec in {"latin-1", "iso8859-1", "ascii"}:
         return "cp1252"

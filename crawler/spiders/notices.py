@@ -26,8 +26,8 @@ from crawler.items import (
     NoticeItem,
     NoticeSeenItem,
 )
+from crawler.parsing.adapters import adapter_for
 from crawler.parsing.encoding import decode_html
-from crawler.parsing.families import get_adapter
 from crawler.parsing.types import ExtractionError, ListPage, PageRequest
 from crawler.plan import CrawlPlan
 from crawler.registry import ColumnSpec, Registry, SiteSpec, load_registry
@@ -35,6 +35,9 @@ from crawler.runtime import apply_settings_file
 from storage.urls import canonicalize_url
 
 BLOCK_STATUSES = (403, 405, 412, 521)
+# Statuses notice callbacks handle themselves: not-modified, removals, blocks, and
+# redirects (followed by hand, since a redirect to the column means "withdrawn").
+NOTICE_STATUSES = [304, 404, 410, *BLOCK_STATUSES, 301, 302, 303, 307, 308]
 
 
 def _now() -> datetime:
@@ -73,6 +76,8 @@ class NoticeSpider(scrapy.Spider):
         self.requested: set[str] = set()
         self.emitted: set[str] = set()
         self.list_signatures: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        self.listed: dict[str, set[str]] = defaultdict(set)  # column URL → notices listed this run
+        self.oldest_listed: dict[str, str] = {}  # column URL → oldest list date walked
 
     # -- setup -------------------------------------------------------------------------
 
@@ -95,9 +100,11 @@ class NoticeSpider(scrapy.Spider):
         for site in sites:
             for column in site.columns:
                 yield self._list_request(site, column, PageRequest(url=column.url, kind="list", page=0), first=True)
-        for url in self.plan.check_gone:
+        # The re-check window: recent notices are re-fetched (conditionally) to catch
+        # quiet edits that leave the list unchanged.
+        for url in [*self.plan.check_gone, *self.plan.recent_active()]:
             site = self._site_for_url(url)
-            if site is not None:
+            if site is not None and url not in self.requested:
                 yield self._notice_request(site, url, url)
 
     def _site_for_url(self, url: str) -> SiteSpec | None:
@@ -145,7 +152,8 @@ class NoticeSpider(scrapy.Spider):
         family = column.family or site.family
         text, _encoding = decode_html(response.body, _header(response, "Content-Type"))
         try:
-            listing: ListPage = get_adapter(family).parse_list(text, response.url, kind=page.kind, request=page)
+            listing: ListPage = adapter_for(family, column.selectors).parse_list(
+                text, response.url, kind=page.kind, request=page)
         except ExtractionError as exc:
             yield FetchErrorItem(site.key, response.url, "parse", exc.reason)
             return
@@ -162,6 +170,11 @@ class NoticeSpider(scrapy.Spider):
         for entry in listing.entries:
             canon = canonicalize_url(entry.url)
             self.columns_of[canon].add(column.url)
+            self.listed[column.url].add(canon)
+            if entry.published_at:
+                day = entry.published_at[:10]
+                if day < self.oldest_listed.get(column.url, "9999"):
+                    self.oldest_listed[column.url] = day
             if canon in self.requested:
                 if canon in self.emitted:  # linked from a second column after its item left
                     yield NoticeSeenItem(site.key, canon, [column.url], _now())
@@ -172,25 +185,50 @@ class NoticeSpider(scrapy.Spider):
             if not self.plan.is_known(canon):
                 fresh += 1
             target = self._site_for_url(entry.url) or site
-            yield self._notice_request(target, entry.url, canon)
+            yield self._notice_request(target, entry.url, canon, column if target is site else None)
         queue = list(pending) + [r for r in listing.follow if r not in pending]
         page_no = (page.page or 0) + 1
         stop_early = fresh == 0 and bool(self.plan.known) and page_no > self.plan.list_overlap
         if not queue:
+            yield from self._column_finished(site, column, complete=True)
             return
         if stop_early:
             stats.inc_value("lists/stopped_early")
+            yield from self._column_finished(site, column, complete=False)
             return
         if page_no >= self.max_pages:
             stats.inc_value("lists/page_cap")
             self.logger.info("page cap %d reached for column %s", self.max_pages, column.url)
+            yield from self._column_finished(site, column, complete=False)
             return
         nxt, rest = queue[0], queue[1:]
         yield self._list_request(site, column, nxt, pending=rest)
 
+    def _column_finished(self, site: SiteSpec, column: ColumnSpec, *, complete: bool) -> Iterator[Any]:
+        """Fetch known notices that this run's walk of the column no longer lists.
+
+        Only notices the walk should have seen are checked: all of them after a complete
+        walk, else those at least as recent as the oldest row walked. Each is fetched
+        (conditionally) and becomes withdrawn only if its own page says it is gone.
+        """
+        listed = self.listed.get(column.url, set())
+        if not listed:
+            return  # a list that parsed to nothing says nothing about removals
+        oldest = self.oldest_listed.get(column.url)
+        for canon in self.plan.column_members.get(column.url, ()):
+            if canon in listed or canon in self.requested:
+                continue
+            known = self.plan.known.get(canon)
+            if not complete:
+                published = (known.published_at or "")[:10] if known else ""
+                if not oldest or not published or published < oldest:
+                    continue
+            self.crawler.stats.inc_value("lists/unlisted_checked")
+            yield self._notice_request(site, canon, canon)
+
     # -- notices -----------------------------------------------------------------------
 
-    def _notice_request(self, site: SiteSpec, url: str, canon: str) -> Request:
+    def _notice_request(self, site: SiteSpec, url: str, canon: str, column: ColumnSpec | None = None) -> Request:
         self.requested.add(canon)
         headers: dict[str, str] = {}
         known = self.plan.known.get(canon)
@@ -200,11 +238,12 @@ class NoticeSpider(scrapy.Spider):
             if known.last_modified:
                 headers["If-Modified-Since"] = known.last_modified
         return Request(url, headers=headers, callback=self.parse_notice, errback=self.on_error,
-                       cb_kwargs={"site": site, "canon": canon},
+                       cb_kwargs={"site": site, "canon": canon, "column": column},
                        meta={"nw_site": site.key, "nw_kind": "notice", "dont_redirect": True,
-                             "handle_httpstatus_list": [301, 302, 303, 307, 308]})
+                             "handle_httpstatus_list": NOTICE_STATUSES})
 
-    def parse_notice(self, response: Response, site: SiteSpec, canon: str) -> Iterator[Any]:
+    def parse_notice(self, response: Response, site: SiteSpec, canon: str,
+                     column: ColumnSpec | None = None) -> Iterator[Any]:
         columns = sorted(self.columns_of.get(canon, ()))
         if response.status == 304:
             self.emitted.add(canon)
@@ -221,7 +260,8 @@ class NoticeSpider(scrapy.Spider):
                 yield NoticeGoneItem(site.key, canon, "redirect", _now())
             else:
                 yield Request(response.urljoin(location), callback=self.parse_notice, errback=self.on_error,
-                              cb_kwargs={"site": site, "canon": canon}, meta={"nw_site": site.key, "nw_kind": "notice"})
+                              cb_kwargs={"site": site, "canon": canon, "column": column},
+                              meta={"nw_site": site.key, "nw_kind": "notice"})
             return
         if response.status in BLOCK_STATUSES:
             yield FetchErrorItem(site.key, response.url, "blocked", f"HTTP {response.status} on a notice")
@@ -230,9 +270,12 @@ class NoticeSpider(scrapy.Spider):
             yield FetchErrorItem(site.key, response.url, "http", f"HTTP {response.status}")
             return
         text, _encoding = decode_html(response.body, _header(response, "Content-Type"))
-        family = site.family
+        # The listing column's family and selectors; a re-check has no column: use the
+        # site's first column with selectors (explicit selectors are rare, usually one per site).
+        column = column or next((c for c in site.columns if c.selectors), None)
+        family = (column.family if column else None) or site.family
         try:
-            parsed = get_adapter(family).parse_notice(text, response.url)
+            parsed = adapter_for(family, column.selectors if column else None).parse_notice(text, response.url)
         except ExtractionError as exc:
             yield FetchErrorItem(site.key, response.url, "parse", exc.reason)
             return

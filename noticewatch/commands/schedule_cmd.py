@@ -17,6 +17,8 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 @click.command()
 @click.option("--once", is_flag=True, help="Run every crawl job once now, deliver alerts, exit.")
 @click.option("--list", "list_jobs", is_flag=True, help="Print the jobs and their next start, exit.")
+@click.option("--no-crawl", is_flag=True,
+              help="Schedule no crawls (workers or cron do them): only alert delivery and verify.")
 @click.option("--site", "sites", multiple=True, metavar="KEY", help="Schedule only this site (repeatable).")
 @click.option("--max-parallel", default=4, show_default=True, type=click.IntRange(1, 256),
               help="Crawl processes running at the same time.")
@@ -31,7 +33,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 @click.option("-s", "--set", "scrapy_overrides", multiple=True, metavar="NAME=VALUE",
               help="Scrapy setting for every crawl, like `noticewatch crawl -s`.")
 @click.pass_context
-def schedule(ctx: click.Context, once: bool, list_jobs: bool, sites: tuple[str, ...], max_parallel: int,
+def schedule(ctx: click.Context, once: bool, list_jobs: bool, no_crawl: bool, sites: tuple[str, ...], max_parallel: int,
              misfire_grace: int, grace: float, stop_timeout: float, timezone: str | None,
              scrapy_overrides: tuple[str, ...]) -> None:
     """Crawl the registry's sites on their schedules until stopped (SIGTERM/SIGINT).
@@ -57,7 +59,7 @@ def schedule(ctx: click.Context, once: bool, list_jobs: bool, sites: tuple[str, 
             from crawler.registry import Registry
 
             registry = Registry(tuple(registry.select(sites)))
-        jobs = plan_jobs(registry, settings.schedule_default)
+        jobs = [] if no_crawl else plan_jobs(registry, settings.schedule_default)
     except (RegistryError, ScheduleError) as exc:
         raise click.ClickException(str(exc)) from exc
     tz = None

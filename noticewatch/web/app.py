@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from noticewatch.store import Store, open_store
 from noticewatch.timefmt import cst
@@ -54,7 +57,17 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.include_router(pages.router)
     if store is None:
         app.router.on_shutdown.append(app.state.store.close)
+    app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]
     return app
+
+
+async def _html_errors(request: Request, exc: StarletteHTTPException) -> Response:
+    """JSON for /api (FastAPI's shape), a Chinese page for everything else."""
+    if request.url.path.startswith("/api/"):
+        return await http_exception_handler(request, exc)
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"status_code": exc.status_code, "message": exc.detail, "admin": False},
+        status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 def get_session(request: Request) -> Iterator[Session]:

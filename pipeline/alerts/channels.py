@@ -193,7 +193,7 @@ class AppriseChannel:
             raise DeliveryError("Apprise does not understand this channel URL")
         # Chat services have no idempotency header: the key goes at the end of the text.
         body = f"{message.text}\n[{message.idempotency_key}]"
-        with apprise.LogCapture(level=apprise.logging.WARNING) as log:
+        with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
             ok = client.notify(body=body, title=message.subject, body_format=apprise.NotifyFormat.TEXT)
         if not ok:
             detail = log.getvalue().strip().splitlines()

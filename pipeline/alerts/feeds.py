@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ __all__ = ["FeedKind", "FeedNotFound", "build_feed", "feed_path", "write_static_
 
 FeedKind = Literal["atom", "rss"]
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_ATOM = "http://www.w3.org/2005/Atom"
 
 
 class FeedNotFound(LookupError):
@@ -88,7 +90,20 @@ def build_feed(session: Session, *, site_key: str | None = None, subscription_id
     items = [by_id[i] for i in ids if i in by_id]
     fg.updated(items[0].created_at if items else _EPOCH)
     _fill(fg, items, base)
-    return fg.rss_str(pretty=True) if kind == "rss" else fg.atom_str(pretty=True)
+    if kind == "rss":
+        return fg.rss_str(pretty=True)
+    return _restore_link_relations(fg.atom_str(pretty=True), {archive_url(base, i.notice_id) for i in items})
+
+
+def _restore_link_relations(atom: bytes, related: set[str]) -> bytes:
+    """feedgen 1.0 drops ``rel``/``title`` of entry links (a shadowed variable in its
+    ``atom_entry``), which would make the archive link a second "alternate"; put them back."""
+    root = etree.fromstring(atom)
+    for link in root.iterfind(f"{{{_ATOM}}}entry/{{{_ATOM}}}link"):
+        if link.get("href") in related and link.get("rel") is None:
+            link.set("rel", "related")
+            link.set("title", "存档副本")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def _write(path: Path, data: bytes) -> None:

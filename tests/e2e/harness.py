@@ -31,7 +31,10 @@ class Archive:
 
 def make_archive(tmp_path: Path, *, database_url: str = "") -> Archive:
     data_dir = tmp_path / "data"
-    env = {"NOTICEWATCH_DATA_DIR": str(data_dir)}
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k.startswith("NOTICEWATCH_")}
+    env["NOTICEWATCH_DATA_DIR"] = str(data_dir)
     if database_url:
         env["NOTICEWATCH_DATABASE_URL"] = database_url
     settings = load_settings(env=env, cwd=tmp_path)

@@ -45,5 +45,7 @@ def crawler_with(settings_dict: Mapping[str, Any] | None = None,
                  sites: Mapping[str, Sequence[str]] | None = None) -> Crawler:
     crawler = get_crawler(settings_dict=dict(settings_dict or {}))
     crawler.stats.open_spider()  # type: ignore[union-attr,call-arg]
-    crawler.spider = FakeSpider(sites or {"s": ["www.site.gov.cn"]})  # type: ignore[assignment]
+    spider = FakeSpider(sites or {"s": ["www.site.gov.cn"]})
+    spider.crawler = crawler  # type: ignore[attr-defined]  (get_retry_request reads it)
+    crawler.spider = spider  # type: ignore[assignment]
     return crawler
