@@ -22,6 +22,7 @@ class KnownNotice:
     last_modified: str | None = None
     published_at: str | None = None
     status: str = "active"
+    title: str | None = None
 
 
 @dataclass(slots=True)
@@ -44,6 +45,16 @@ class CrawlPlan:
 
     def is_known(self, canonical_url: str) -> bool:
         return canonical_url in self.known
+
+    def title_changed(self, canonical_url: str, listed_title: str) -> bool:
+        """A list row whose title differs from the stored one: the notice was edited."""
+        known = self.known.get(canonical_url)
+        if known is None or not known.title or not listed_title:
+            return False
+        listed = "".join(listed_title.split()).rstrip("…").rstrip(".")
+        stored = "".join(known.title.split())
+        # Anchors are often cut ("…"): a prefix of the stored title is the same title.
+        return not stored.startswith(listed)
 
     def due_for_recheck(self, canonical_url: str, *, today: date | None = None) -> bool:
         """Recent notices are re-fetched (conditionally) to catch quiet edits."""

@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("noticewatch.commands.browse_cmd", "runs"),
     ("noticewatch.commands.db_cmd", "db"),
     ("noticewatch.commands.config_cmd", "config"),
+    ("noticewatch.commands.sites_cmd", "sites"),
     ("noticewatch.commands.subscriptions_cmd", "subscriptions"),
     ("noticewatch.commands.alerts_cmd", "alerts"),
 )

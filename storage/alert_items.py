@@ -81,9 +81,9 @@ def load_alert_items(session: Session, event_ids: Sequence[int]) -> dict[int, Al
     items: dict[int, AlertItem] = {}
     for event, notice, site, version in rows:
         changes: tuple[Change, ...] = ()
-        if version is not None and (old := previous.get((version.notice_id, version.version - 1))):
+        if version is not None and (prior := previous.get((version.notice_id, version.version - 1))):
             changes = tuple(Change(c.field, c.change, _clip(c.old), _clip(c.new))
-                            for c in version_diff(old, version))
+                            for c in version_diff(prior, version))
         body = (version.body_text if version is not None else "") or ""
         items[event.id] = AlertItem(
             event_id=event.id, kind=event.kind, created_at=as_utc(event.created_at),

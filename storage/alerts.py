@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -114,7 +114,8 @@ def list_subscriptions(session: Session) -> list[Subscription]:
 def delete_subscription(session: Session, subscription: Subscription) -> None:
     # Deliveries go with it (ON DELETE CASCADE, also done explicitly for SQLite
     # connections opened without foreign keys).
-    session.execute(Delivery.__table__.delete().where(Delivery.subscription_id == subscription.id))
+    session.execute(delete(Delivery).where(Delivery.subscription_id == subscription.id)
+                    .execution_options(synchronize_session=False))
     session.delete(subscription)
     session.flush()
 
@@ -145,8 +146,7 @@ def digest_idempotency_key(digest_key: str) -> str:
 
 def _dialect_insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
-    table = Delivery.__table__
-    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return postgresql.insert(Delivery) if dialect == "postgresql" else sqlite.insert(Delivery)
 
 
 def fan_out(session: Session, *, now: datetime, batch_size: int = _FAN_OUT_BATCH) -> int:
@@ -189,7 +189,7 @@ def fan_out(session: Session, *, now: datetime, batch_size: int = _FAN_OUT_BATCH
                 })
         for start in range(0, len(rows), 5000):
             stmt = _dialect_insert(session).on_conflict_do_nothing(
-                index_elements=["event_id", "subscription_id"]).returning(Delivery.__table__.c.id)
+                index_elements=["event_id", "subscription_id"]).returning(Delivery.id)
             # RETURNING counts the rows really inserted (executemany rowcount is not
             # reliable across drivers); Core keeps the ORM's bulk machinery out of the way.
             result = session.connection().execute(stmt, rows[start:start + 5000])
@@ -336,7 +336,7 @@ def mark_sent(session: Session, claims: Sequence[Claim], *, now: datetime, diges
     now = as_utc(now)
     done = 0
     for claim in claims:
-        result = session.execute(
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(Delivery).where(Delivery.id == claim.delivery_id, Delivery.status == "sending",
                                    Delivery.attempts == claim.attempt)
             .values(status="sent", sent_at=now, next_attempt_at=None, last_error=None)
@@ -364,7 +364,7 @@ def mark_failed(session: Session, claims: Sequence[Claim], *, now: datetime, err
     for claim in claims:
         give_up = claim.attempt >= max_attempts
         delay = min(timedelta(seconds=backoff_base * 2 ** max(claim.attempt - 1, 0)), MAX_BACKOFF)
-        result = session.execute(
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(Delivery).where(Delivery.id == claim.delivery_id, Delivery.status == "sending",
                                    Delivery.attempts == claim.attempt)
             .values(status="dead" if give_up else "failed",
@@ -399,9 +399,11 @@ class LogRow:
 def delivery_log(session: Session, *, failed_only: bool = False, subscription_id: int | None = None,
                  limit: int = 50) -> list[LogRow]:
     """Newest deliveries first; ``failed_only``: failed (retrying) and dead ones."""
-    stmt = (select(Delivery.id, Subscription.name, Subscription.state, AlertEvent.id, AlertEvent.kind,
-                   Notice.id, Notice.title, Delivery.status, Delivery.attempts,
-                   Delivery.next_attempt_at, Delivery.sent_at, Delivery.last_error, Delivery.digest_key)
+    stmt = (select(Delivery.id.label("delivery_id"), Subscription.name.label("subscription"),
+                   Subscription.state.label("subscription_state"), AlertEvent.id.label("event_id"),
+                   AlertEvent.kind, Notice.id.label("notice_id"), Notice.title, Delivery.status,
+                   Delivery.attempts, Delivery.next_attempt_at, Delivery.sent_at, Delivery.last_error,
+                   Delivery.digest_key)
             .join(Subscription, Subscription.id == Delivery.subscription_id)
             .join(AlertEvent, AlertEvent.id == Delivery.event_id)
             .join(Notice, Notice.id == AlertEvent.notice_id)
@@ -410,4 +412,4 @@ def delivery_log(session: Session, *, failed_only: bool = False, subscription_id
         stmt = stmt.where(Delivery.status.in_(("failed", "dead")))
     if subscription_id is not None:
         stmt = stmt.where(Delivery.subscription_id == subscription_id)
-    return [LogRow(*row) for row in session.execute(stmt)]
+    return [LogRow(**row._asdict()) for row in session.execute(stmt)]

@@ -47,13 +47,14 @@ def build_plan(session: Session, *, site_keys: Sequence[str], run_id: int | None
     """The plan file's content for a crawl of ``site_keys``."""
     known: dict[str, dict[str, Any]] = {}
     rows = session.execute(
-        select(Notice.canonical_url, Notice.etag, Notice.last_modified, Notice.published_at, Notice.status)
+        select(Notice.canonical_url, Notice.etag, Notice.last_modified, Notice.published_at, Notice.status,
+               Notice.title)
         .join(Site, Notice.site_id == Site.id)
         .where(Site.key.in_(site_keys))
     )
-    for url, etag, last_modified, published_at, status in rows:
+    for url, etag, last_modified, published_at, status, title in rows:
         known[url] = {"etag": etag, "last_modified": last_modified, "published_at": published_at,
-                      "status": status}
+                      "status": status, "title": title}
     columns: dict[str, dict[str, Any]] = {}
     if conditional_lists and known:
         for url, etag, last_modified in session.execute(

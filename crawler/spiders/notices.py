@@ -179,7 +179,8 @@ class NoticeSpider(scrapy.Spider):
                 if canon in self.emitted:  # linked from a second column after its item left
                     yield NoticeSeenItem(site.key, canon, [column.url], _now())
                 continue
-            if self.plan.is_known(canon) and not self.plan.due_for_recheck(canon):
+            if (self.plan.is_known(canon) and not self.plan.due_for_recheck(canon)
+                    and not self.plan.title_changed(canon, entry.title)):
                 yield NoticeSeenItem(site.key, canon, [column.url], _now())
                 continue
             if not self.plan.is_known(canon):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pipeline.alerts.messages import AlertMessage
@@ -45,7 +45,10 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
-    pushes: bool  # False for feeds: nothing to send
+    @property
+    def pushes(self) -> bool:
+        """False for feeds: nothing to send."""
+        ...
 
     def send(self, message: AlertMessage, *, secret: str | None) -> str:
         """Deliver or raise DeliveryError; returns a short description of what happened."""
@@ -106,7 +109,7 @@ class EmailChannel:
 
 def _email_channel(url: str, settings: Settings) -> EmailChannel:
     parts = urlsplit(url)
-    base = {"host": settings.smtp_host, "port": settings.smtp_port, "user": settings.smtp_user,
+    base: dict[str, Any] = {"host": settings.smtp_host, "port": settings.smtp_port, "user": settings.smtp_user,
             "password": settings.smtp_password, "sender": settings.smtp_from,
             "starttls": settings.smtp_starttls, "ssl": settings.smtp_ssl,
             "timeout": settings.webhook_timeout * 3}
