@@ -90,10 +90,13 @@ class FakeWeb(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class BigBacklogServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # hundreds of domains connect at once; the default is 5
+
+
 def serve() -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeWeb)
-    server.daemon_threads = True
-    server.request_queue_size = 1024
+    server = BigBacklogServer(("127.0.0.1", 0), FakeWeb)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 

@@ -95,7 +95,7 @@ def load(url: str, n: int) -> None:
             with cur.copy("COPY search_doc (notice_id, site_id, published_at, status, issuing_org, doc_no, "
                           "title, doc, grams) FROM STDIN") as copy:
                 for d in docs:
-                    copy.write_row(d[1:])
+                    copy.write_row((*d[1:9], " ".join(f"'{k}'" for k in d[9])))
         else:
             cur.executemany("INSERT INTO notice (id, site_id, canonical_url, url, version_count, status, title, "
                             "published_at, first_seen_at, last_seen_at, last_changed_at) "

@@ -82,6 +82,20 @@ def effective_scrapy_settings(settings: Settings, sites: Sequence[SiteSpec], *,
     return values
 
 
+def _previous_run_broken(session: Any, keys: Sequence[str], run_id: int) -> bool:
+    """Did the last earlier run that could have covered these sites die or get interrupted?"""
+    from sqlalchemy import or_, select
+
+    from storage.models import Site
+
+    site_ids = select(Site.id).where(Site.key.in_(list(keys)))
+    last = session.scalars(
+        select(CrawlRun.status).where(CrawlRun.id < run_id,
+                                      or_(CrawlRun.site_id.is_(None), CrawlRun.site_id.in_(site_ids)))
+        .order_by(CrawlRun.id.desc()).limit(1)).first()
+    return last in ("failed", "interrupted")
+
+
 def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys: Sequence[str] = (),
               overrides: Sequence[str] = (), trigger: str = "manual", registry_paths: Sequence[str] = (),
               env: Mapping[str, str] | None = None, spider: str = "notices", quiet: bool = True,
@@ -116,6 +130,11 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
             run_id = run.id
             plan = crawlstate.build_plan(session, site_keys=keys, run_id=run_id,
                                          recheck_days=settings.recheck_days, list_overlap=settings.list_overlap)
+            if _previous_run_broken(session, keys, run_id):
+                # A killed run may have saved a column's validators and some of its notices but
+                # not the rest: no 304 shortcut and no early stop, so every list page is read again.
+                plan["columns"] = {}
+                plan["list_overlap"] = 10**6
         run_dir = settings.data_path / "runs" / str(run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
         plan_file = run_dir / "plan.json"

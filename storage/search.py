@@ -80,7 +80,7 @@ def _prepare(session: Session, query: str | ParsedQuery,
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query, filters)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        # psycopg prepares a statement after a few runs; a generic plan for "grams @> $1"
+        # psycopg prepares a statement after a few runs; a generic plan for "grams @@ $1"
         # cannot know the key is rare and may scan the whole index. Plan each search.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     return parsed, compile_query(parsed, dialect)

@@ -79,7 +79,7 @@ def reindex_notice(session: Session, notice_id: int) -> None:
             INSERT INTO search_doc (notice_id, site_id, published_at, status, issuing_org, doc_no,
                                     title, doc, grams)
             VALUES (:notice_id, :site_id, :published_at, :status, :issuing_org, :doc_no,
-                    :title, :doc, :grams)
+                    :title, :doc, array_to_tsvector(CAST(:grams AS text[])))
             ON CONFLICT (notice_id) DO UPDATE SET
                 site_id = excluded.site_id, published_at = excluded.published_at,
                 status = excluded.status, issuing_org = excluded.issuing_org,

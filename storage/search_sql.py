@@ -1,4 +1,4 @@
-"""Turning a parsed query into SQL for SQLite (FTS5) or PostgreSQL (GIN over text[]).
+"""Turning a parsed query into SQL for SQLite (FTS5) or PostgreSQL (GIN over a tsvector of the same keys).
 
 The same plan on both: the n-gram index narrows the candidates, then every term that the
 index cannot prove (3+ characters, punctuation, negations, OR branches) is checked as an
@@ -36,6 +36,10 @@ def date_upper_bound(value: str) -> str:
     return (date(*parts) + timedelta(days=1)).isoformat()
 
 
+def repr_key(key: str) -> str:
+    return "'" + key + "'"
+
+
 class _Builder:
     def __init__(self, dialect: str) -> None:
         self.pg = dialect == "postgresql"
@@ -51,8 +55,11 @@ class _Builder:
         return f"{fn}({column}, {self.param(needle)}) > 0"
 
     def keys_present(self, keys: list[str]) -> str:
-        # PostgreSQL only: the GIN index answers "@>" (array contains all keys).
-        return f"d.grams @> CAST({self.param(keys)} AS text[])"
+        # PostgreSQL only. The keys were stored with array_to_tsvector and are matched
+        # with a tsquery literal: neither goes through the text-search parser, so the
+        # database locale plays no part. Keys are letters/digits only: quoting is safe.
+        # (A text[] "@>" GIN lookup would recheck, i.e. detoast, every matching row.)
+        return f"d.grams @@ CAST({self.param(' & '.join(repr_key(k) for k in keys))} AS tsquery)"
 
 
 def _covered_terms(tree: Node | None) -> list[Term]:

@@ -114,8 +114,8 @@ class BlockDetectionMiddleware:
             self.backed_off[site] = why
             self._inc("blocks/sites_backed_off")
             logger.warning("site %s blocks the crawler (%s); no more requests to it in this run", site, why)
-        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
-            return response  # let robots handling see it; the site's pages will be refused
+        # robots.txt too: a 521 challenge is not a 5xx outage (robots_guard would defer the site
+        # as "unavailable"); the site's pages then meet the block and are reported as blocked.
         request.meta["nw_error_kind"] = BLOCK_KIND
         raise IgnoreRequest(f"blocked: {why}")
 

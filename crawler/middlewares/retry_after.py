@@ -8,8 +8,9 @@ ignore ``Retry-After``). What is retried:
 * the exceptions of ``RETRY_EXCEPTIONS``: timeouts, refused and reset connections,
   truncated bodies (``ResponseDataLossError``: DOWNLOAD_FAIL_ON_DATALOSS stays True so
   a cut-off page fails instead of being parsed half);
-* a ``200`` list or notice page shorter than ``NOTICEWATCH_MIN_PAGE_BYTES`` (64): a
-  2-byte body from an overloaded CMS is a transient fault, not an empty notice.
+* a ``200`` list or notice page shorter than ``NOTICEWATCH_MIN_PAGE_BYTES`` (64), or an
+  attachment whose short body is only whitespace: a 2-byte body from an overloaded CMS
+  is a transient fault, not an empty notice or file.
 
 The wait before a retry is ``Retry-After`` (seconds or an HTTP date) when the server
 gives one, otherwise ``NOTICEWATCH_RETRY_BACKOFF_BASE * 2**(attempt-1)``, both capped
@@ -82,6 +83,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
         wanted = backoff if retry_after is None else max(retry_after, self.backoff_base)
         return min(wanted, self.backoff_max)
 
+    def looks_truncated(self, request: Request, response: Response) -> bool:
+        """A 2-byte page, or an attachment that is only whitespace: an overloaded server's reply."""
+        kind = request.meta.get("nw_kind")
+        if kind in PAGE_KINDS:
+            return len(response.body) < self.min_page_bytes
+        if kind == "attachment":
+            return len(response.body) < self.min_page_bytes and not response.body.strip()
+        return False
+
     def retryable_status(self, status: int) -> bool:
         return status in self.retry_http_codes or (500 <= status < 600 and status not in NOT_RETRIED)
 
@@ -115,8 +125,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if self.retryable_status(response.status):
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             return self._retry_later(request, response_status_message(response.status), retry_after) or response
-        if (response.status == 200 and request.meta.get("nw_kind") in PAGE_KINDS
-                and len(response.body) < self.min_page_bytes):
+        if response.status == 200 and self.looks_truncated(request, response):
             new = self._retry_later(request, "short body", None)
             if new is not None:
                 return new

@@ -150,12 +150,12 @@ class SelectorAdapter:
         rows: list[Selector] = list(_query(sel, s["list_item"])) if "list_item" in s else []
         pairs: list[tuple[Selector | None, Selector]] = []
         if rows:
-            for row in rows:
+            for item in rows:
                 links = (
-                    _query(row, s["list_link"]) if "list_link" in s else row.xpath(".//a[@href]")
+                    _query(item, s["list_link"]) if "list_link" in s else item.xpath(".//a[@href]")
                 )
                 if links:
-                    pairs.append((row, links[0]))
+                    pairs.append((item, links[0]))
         else:
             pairs = [(None, link) for link in _query(sel, s["list_link"])]
         entries: list[ListEntry] = []

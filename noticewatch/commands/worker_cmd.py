@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Sequence
 
 import click
 
-from crawler.registry import RegistryError, load_registry
+from crawler.registry import RegistryError, SiteSpec, load_registry
 from noticewatch.commands._common import get_settings
 from noticewatch.commands.crawl_cmd import echo_result
-from noticewatch.store import open_store
+from noticewatch.store import Store, open_store
+
+
+def _sync_sites(store: Store, specs: Sequence[SiteSpec]) -> None:
+    """Register the sites before the crawl: workers starting together on an empty
+    database race to insert the same rows; the loser retries and finds them there."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage import repository
+
+    for attempt in range(5):
+        try:
+            with store.factory.begin() as session:
+                repository.sync_sites(session, [s.as_row() for s in specs])
+            return
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 + random.random())
 
 
 @click.command()
@@ -63,6 +83,7 @@ def worker(ctx: click.Context, sites: tuple[str, ...], prefix: str, idle_seconds
                  *scrapy_overrides)
     store = open_store(settings)
     try:
+        _sync_sites(store, registry.select(sites or None))
         while True:
             # Workers of one shared crawl hold the site leases together (one holder
             # name), so cron or manual crawls of the same sites are skipped meanwhile.

@@ -53,7 +53,7 @@ def _index(site: Site) -> Resp:
 def _article(site: Site, n: Notice) -> dict[str, object]:
     return {
         "id": n.doc, "title": n.title, "url": site.url(n.path),
-        "identifier": n.index_no or "", "publisher": n.issuing_org or n.source or "",
+        "identifier": n.index_no or "", "publisher": n.issuing_org or "",  # 发布机构: empty when the truth has none
         "document_number": n.doc_no or "", "date": int(n.published.timestamp()),
         "created_at": int(n.published.timestamp()) - 3600,
         "attachment": [{"name": a.name, "url": a.link} for a in n.attachments],

@@ -36,7 +36,7 @@ def _templates() -> Jinja2Templates:
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """The web app over ``settings``' archive (opened and migrated unless ``store`` is given)."""
-    from noticewatch.web import api, metrics, pages
+    from noticewatch.web import api, feeds_routes, metrics, pages
 
     app = FastAPI(
         title="noticewatch",
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(feeds_routes.router)
     if store is None:
         app.router.on_shutdown.append(app.state.store.close)
     app.add_exception_handler(StarletteHTTPException, _html_errors)  # type: ignore[arg-type]

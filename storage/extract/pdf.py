@@ -20,9 +20,10 @@ def extract_pdf(data: bytes, budget: Budget, depth: int = 0) -> ExtractResult:
     reader = PdfReader(io.BytesIO(data), strict=False)
     if reader.is_encrypted:
         try:
-            opened = reader.decrypt("")  # owner-password-only files open with an empty user password
+            # Owner-password-only files open with an empty user password.
+            opened = bool(reader.decrypt(""))
         except Exception:  # noqa: BLE001 - unsupported algorithms land here too
-            opened = 0
+            opened = False
         if not opened:
             return ExtractResult(None, ENCRYPTED)
     out = Collector(budget)

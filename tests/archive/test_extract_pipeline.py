@@ -50,3 +50,17 @@ def test_pipeline_extracts_into_results_and_records(tmp_path: Path) -> None:
 def test_disabled_by_setting() -> None:
     with pytest.raises(NotConfigured):
         ExtractPipeline.from_crawler(get_crawler(settings_dict={"EXTRACT_ENABLED": False}))
+
+
+def test_worker_process_gives_the_same_results(tmp_path: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pipe = ExtractPipeline.from_crawler(get_crawler(settings_dict={"FILES_STORE": str(tmp_path)}))
+    pipe.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        outcomes = [pipe.extract_file(result) for result in _item(tmp_path).files]
+    finally:
+        pipe.close_spider()
+    assert [o.error for o in outcomes] == [None, "no text layer (scanned?)", None]
+    assert samples.TITLE in (outcomes[0].text or "").replace(" ", "")

@@ -168,13 +168,14 @@ def test_exponential_backoff_and_give_up_leaves_the_500_to_the_spider() -> None:
     assert mw.process_response(request, final) is final
 
 
-def test_tiny_bodies_on_pages_are_transient_but_not_on_attachments() -> None:
+def test_tiny_bodies_are_transient() -> None:
     mw = _retry_mw()
     page = Request("http://www.site.gov.cn/n.html", meta={"nw_site": "s", "nw_kind": "notice"})
     assert isinstance(mw.process_response(page, HtmlResponse(page.url, body=b"\r\n")), Request)
     att = Request("http://www.site.gov.cn/a.txt", meta={"nw_site": "s", "nw_kind": "attachment"})
     tiny = Response(att.url, body=b"ok")
-    assert mw.process_response(att, tiny) is tiny
+    assert mw.process_response(att, tiny) is tiny  # a real (if tiny) file
+    assert isinstance(mw.process_response(att, Response(att.url, body=b"\r\n")), Request)
 
 
 def test_truncated_and_reset_downloads_are_retried() -> None:

@@ -3,8 +3,8 @@
 Revision ID: 0003
 Revises: 0001
 
-Not ORM tables: SQLite needs an FTS5 virtual table, PostgreSQL a text[] column with a GIN
-index; storage/search_index.py keeps them in sync. See docs/search.md.
+Not ORM tables: SQLite needs an FTS5 virtual table, PostgreSQL a tsvector column (built
+with array_to_tsvector: no parser, no locale) with a GIN index; storage/search_index.py keeps them in sync. See docs/search.md.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def upgrade() -> None:
                 doc_no TEXT,
                 title TEXT NOT NULL,
                 doc TEXT NOT NULL,
-                grams TEXT[] NOT NULL
+                grams TSVECTOR NOT NULL
             )""")
         op.execute("CREATE INDEX ix_search_doc_grams ON search_doc USING gin (grams)")
     else:
