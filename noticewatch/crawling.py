@@ -83,7 +83,10 @@ def effective_scrapy_settings(settings: Settings, sites: Sequence[SiteSpec], *,
 
 
 def _previous_run_broken(session: Any, keys: Sequence[str], run_id: int) -> bool:
-    """Did the last earlier run that could have covered these sites die or get interrupted?"""
+    """Did the last earlier run that could have covered these sites die or get interrupted?
+
+    A run still "running" is older than our locks on these sites, so its process is gone.
+    """
     from sqlalchemy import or_, select
 
     from storage.models import Site
@@ -93,7 +96,7 @@ def _previous_run_broken(session: Any, keys: Sequence[str], run_id: int) -> bool
         select(CrawlRun.status).where(CrawlRun.id < run_id,
                                       or_(CrawlRun.site_id.is_(None), CrawlRun.site_id.in_(site_ids)))
         .order_by(CrawlRun.id.desc()).limit(1)).first()
-    return last in ("failed", "interrupted")
+    return last in ("failed", "interrupted", "running")  # "running": its parent died too
 
 
 def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys: Sequence[str] = (),
