@@ -7,7 +7,7 @@ later changes add fields, never rename or drop one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,6 +41,8 @@ def iter_export_rows(
     since: datetime | None = None,
     until: datetime | None = None,
     status: str | None = None,
+    published_from: date | None = None,
+    published_to: date | None = None,
     batch_size: int = _BATCH,
 ) -> Iterator[dict[str, Any]]:
     """Yield one dict per notice (its current version), ordered by id.
@@ -59,6 +61,12 @@ def iter_export_rows(
         filters.append(Notice.last_changed_at < as_utc(until))
     if status is not None:
         filters.append(Notice.status == status)
+    # published_at is ISO text in +08:00 ("2022-01-04" or "2022-01-04T09:40:00+08:00"),
+    # so string order is date order and a day's bound is its date prefix.
+    if published_from is not None:
+        filters.append(Notice.published_at >= published_from.isoformat())
+    if published_to is not None:
+        filters.append(Notice.published_at < (published_to + timedelta(days=1)).isoformat())
     last_id = 0
     while True:
         stmt = (

@@ -15,6 +15,7 @@ import click
 
 from noticewatch.commands._common import get_settings
 from noticewatch.store import open_store
+from noticewatch.timefmt import CST
 from storage import repository
 
 CSV_FIELDS = ("id", "site", "site_name", "columns", "url", "title", "published_at", "source", "index_no",
@@ -48,12 +49,14 @@ def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
               help="Published on or after (YYYY-MM-DD, UTC+8).")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Published on or before.")
 @click.option("--status", type=click.Choice(["active", "withdrawn"]), default=None)
+@click.option("--changed-since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"]), default=None,
+              help="Only notices first seen or changed since this time (incremental exports).")
 @click.option("-o", "--output", default=None, help="File to write (default: standard output).")
 @click.option("--bag", "bag_dir", default=None, type=click.Path(file_okay=False),
               help="Write a BagIt bag (notices.jsonl, attachments, WARC files) into this new directory.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, site: str | None, date_from: datetime | None, date_to: datetime | None,
-           status: str | None, output: str | None, bag_dir: str | None) -> None:
+           status: str | None, changed_since: datetime | None, output: str | None, bag_dir: str | None) -> None:
     """Export notices, one JSON object (or CSV row) per notice."""
     settings = get_settings(ctx)
     if bag_dir:
@@ -65,9 +68,11 @@ def export(ctx: click.Context, fmt: str, site: str | None, date_from: datetime |
     count = 0
     try:
         with store.factory() as session, _output(output) as fh:
+            since = changed_since.replace(tzinfo=changed_since.tzinfo or CST) if changed_since else None
             rows = repository.iter_export_rows(
-                session, site_key=site, since=date_from.date() if date_from else None,
-                until=date_to.date() if date_to else None, status=status)
+                session, site_key=site, status=status, since=since,
+                published_from=date_from.date() if date_from else None,
+                published_to=date_to.date() if date_to else None)
             if fmt == "jsonl":
                 for row in rows:
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")

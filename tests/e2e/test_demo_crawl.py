@@ -125,3 +125,20 @@ def test_malformed_registry_is_one_line_error(tmp_path: Path, monkeypatch: pytes
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert "nmae" in result.output and "name" in result.output
+
+
+def test_export_filters_by_publication_date(tmp_path: Path, demo_web: DemoWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = make_archive(tmp_path)
+    archive.crawl(demo_web.proxy_url, sites=["mawei"])
+    monkeypatch.setenv("NOTICEWATCH_DATA_DIR", str(archive.data_dir))
+    runner = CliRunner()
+    everything = runner.invoke(root, ["export", "--site", "mawei"])
+    in_2022 = runner.invoke(root, ["export", "--site", "mawei", "--from", "2022-01-01", "--to", "2022-12-31"])
+    assert everything.exit_code == 0 and in_2022.exit_code == 0, in_2022.output
+    all_rows = [json.loads(line) for line in everything.output.splitlines()]
+    rows = [json.loads(line) for line in in_2022.output.splitlines()]
+    expected = [r for r in all_rows if (r["published_at"] or "").startswith("2022")]
+    assert rows and len(rows) == len(expected) < len(all_rows)
+    assert all(r["published_at"].startswith("2022") for r in rows)
+    later = runner.invoke(root, ["export", "--site", "mawei", "--changed-since", "2999-01-01"])
+    assert later.exit_code == 0 and later.output == ""
