@@ -31,7 +31,8 @@ from noticewatch.config import load_settings  # noqa: E402
 from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.search import search  # noqa: E402
-from storage.search_text import gram_keys, normalize  # noqa: E402
+from storage.search_keys import index_keys, sort_key  # noqa: E402
+from storage.search_text import normalize  # noqa: E402
 
 WORDS = ["通知", "公告", "关于", "开展", "工作", "实施", "方案", "管理", "办法", "教育", "卫生", "健康", "医疗", "保险", "社会", "保障", "城市", "农村", "垃圾", "分类", "环境", "保护", "生态", "安全", "生产", "消防", "交通", "道路", "建设", "规划", "项目", "招标", "采购", "结果", "公示", "名单", "人民", "政府", "街道", "社区", "居民", "企业", "市场", "监督", "检查", "专项", "整治", "行动", "防汛", "防台", "应急", "预案", "疫情", "防控", "学校", "招生", "报名", "考试", "就业", "创业", "补贴", "申报", "资金", "财政", "预算", "决算", "审计", "统计", "调查", "人口", "普查", "文化", "旅游", "体育", "赛事", "活动", "养老", "服务", "住房", "保障性", "租赁", "征收", "补偿", "土地", "出让", "乡村", "振兴", "农业", "水利"]
 ORGS = [f"{d}区{o}" for d in ("马尾", "鼓楼", "台江", "仓山", "晋安", "长乐") for o in
@@ -71,6 +72,9 @@ def load(url: str, n: int) -> None:
     started = time.perf_counter()
     raw = engine.raw_connection()
     cur = raw.cursor()
+    if pg:  # bulk load: build the GIN index once at the end, not row by row
+        cur.execute("DROP INDEX ix_search_doc_grams")
+        raw.commit()
     for rows in batches(n, 5000):
         notices = [(r["id"], r["site_id"], f"http://s{r['site_id']}.gov.cn/art/{r['id']}.html",
                     f"http://s{r['site_id']}.gov.cn/art/{r['id']}.html", 1, "active", r["title"],
@@ -80,9 +84,11 @@ def load(url: str, n: int) -> None:
         docs = []
         for r in rows:
             doc = "\n".join(normalize(str(p)) for p in (r["title"], r["doc_no"], r["issuing_org"], r["body"]))
-            docs.append((r["id"], r["id"], r["site_id"], r["published_at"], "active",
-                         normalize(str(r["issuing_org"])), normalize(str(r["doc_no"])),
-                         normalize(str(r["title"])), doc, gram_keys(doc)))
+            org, doc_no, title = normalize(str(r["issuing_org"])), normalize(str(r["doc_no"])), normalize(str(r["title"]))
+            keys = index_keys(doc=doc, title=title, issuing_org=org, doc_no=doc_no,
+                              site_id=int(str(r["site_id"])), status="active")
+            docs.append((sort_key(str(r["published_at"]), int(str(r["id"]))), r["id"], r["site_id"],
+                         r["published_at"], "active", org, doc_no, title, doc, keys))
         if pg:
             with cur.copy("COPY notice (id, site_id, canonical_url, url, version_count, status, title, "
                           "published_at, first_seen_at, last_seen_at, last_changed_at) FROM STDIN") as copy:
@@ -92,10 +98,10 @@ def load(url: str, n: int) -> None:
                           "doc_no, body_text, body_html, content_fingerprint, fetched_at) FROM STDIN") as copy:
                 for row in versions:
                     copy.write_row(row)
-            with cur.copy("COPY search_doc (notice_id, site_id, published_at, status, issuing_org, doc_no, "
-                          "title, doc, grams) FROM STDIN") as copy:
+            with cur.copy("COPY search_doc (sort_key, notice_id, site_id, published_at, status, issuing_org, "
+                          "doc_no, title, doc, grams) FROM STDIN") as copy:
                 for d in docs:
-                    copy.write_row((*d[1:9], " ".join(f"'{k}'" for k in d[9])))
+                    copy.write_row((*d[:9], " ".join(f"'{k}'" for k in d[9])))
         else:
             cur.executemany("INSERT INTO notice (id, site_id, canonical_url, url, version_count, status, title, "
                             "published_at, first_seen_at, last_seen_at, last_changed_at) "
@@ -114,6 +120,8 @@ def load(url: str, n: int) -> None:
     cur.execute("UPDATE notice SET current_version_id = id")
     if pg:
         cur.execute("SELECT setval('notice_id_seq', %s), setval('notice_version_id_seq', %s)", (n, n))
+        cur.execute("SET maintenance_work_mem = '1GB'")
+        cur.execute("CREATE INDEX ix_search_doc_grams ON search_doc USING gin (grams) WITH (fastupdate = off)")
         raw.commit()
         raw.driver_connection.autocommit = True  # VACUUM refuses to run in a transaction
         raw.driver_connection.execute("VACUUM ANALYZE")
@@ -173,7 +181,14 @@ def measure(url: str, n: int, repeat: int, data_dir: Path) -> None:
             assert response.status_code == 200
             return response
         p50, p95 = timed(page, repeat)
-    print(f"  {'notice page render (GET /notices/{id})':55s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms", flush=True)
+        print(f"  {'notice page render (GET /notices/{id})':55s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms", flush=True)
+
+        def search_page() -> object:
+            response = client.get("/", params={"q": "教育"})
+            assert response.status_code == 200
+            return response
+        p50, p95 = timed(search_page, repeat)
+    print(f"  {'search page with facets (GET /?q=教育)':55s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms", flush=True)
     store.close()
     engine.dispose()
 
@@ -185,6 +200,8 @@ def main() -> None:
     parser.add_argument("--pg", action="store_true", help="also PostgreSQL (temporary database)")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--dir", default=None, help="where the SQLite file goes (default: a temp dir)")
+    parser.add_argument("--reuse", action="store_true", help="SQLite: measure an existing bench file in --dir")
+    parser.add_argument("--pg-url", default=None, help="PostgreSQL: load into / reuse this database (kept)")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     work = Path(args.dir or tempfile.mkdtemp(prefix="nw_bench_"))
@@ -195,17 +212,19 @@ def main() -> None:
 
         url = f"sqlite:///{work / 'bench.sqlite3'}"
         print(f"SQLite {sqlite3.sqlite_version} ({url})")
-        load(url, args.n)
+        if not (args.reuse and Path(url.split(":///")[1]).exists()):
+            load(url, args.n)
         print(f"  database file {Path(url.split(':///')[1]).stat().st_size / 1e6:.0f} MB")
         measure(url, args.n, args.repeat, work)
     if args.pg:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.pg import create_temp_database, drop_database
 
-        url = create_temp_database("nw_bench")
+        url = args.pg_url or create_temp_database("nw_bench")
         print(f"PostgreSQL ({url})")
         try:
-            load(url, args.n)
+            if not args.reuse:
+                load(url, args.n)
             engine = make_engine(url)
             with engine.connect() as conn:
                 size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
@@ -213,7 +232,8 @@ def main() -> None:
             print(f"  database size {int(size or 0) / 1e6:.0f} MB")
             measure(url, args.n, args.repeat, work)
         finally:
-            drop_database(url)
+            if not args.pg_url:
+                drop_database(url)
 
 
 if __name__ == "__main__":

@@ -62,3 +62,13 @@ class ColumnStateItem:
     etag: str | None
     last_modified: str | None
     crawled_at: datetime
+
+
+@dataclass(slots=True)
+class ListPageItem:
+    """One list page read: how many entries it parsed to (site health compares yields)."""
+
+    site_key: str
+    column_url: str
+    entries: int
+    not_modified: bool = False  # a 304: unchanged since the last run, nothing parsed

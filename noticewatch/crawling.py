@@ -7,6 +7,7 @@ scheduler or a worker) is a fresh ``python -m scrapy crawl`` process.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.registry import Registry, SiteSpec
-from storage import crawlstate, repository
+from storage import crawlstate, health, repository
 from storage.models import CrawlRun
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from noticewatch.store import Store
 
 LOCK_TTL = timedelta(hours=6)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,10 +36,12 @@ class CrawlResult:
     run_id: int | None
     sites: list[str]
     skipped_locked: list[str] = field(default_factory=list)
+    skipped_blocked: list[str] = field(default_factory=list)  # backed off: they blocked an earlier run
     returncode: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     status: str = "finished"
     log_file: Path | None = None
+    health: dict[str, str] = field(default_factory=dict)  # site key → verdict after this run
 
     @property
     def crawled_anything(self) -> bool:
@@ -93,10 +97,35 @@ def _previous_run_broken(session: Any, keys: Sequence[str], run_id: int) -> bool
 
     site_ids = select(Site.id).where(Site.key.in_(list(keys)))
     last = session.scalars(
-        select(CrawlRun.status).where(CrawlRun.id < run_id,
+        select(CrawlRun.status).where(CrawlRun.id < run_id, CrawlRun.status != "skipped",
                                       or_(CrawlRun.site_id.is_(None), CrawlRun.site_id.in_(site_ids)))
         .order_by(CrawlRun.id.desc()).limit(1)).first()
     return last in ("failed", "interrupted", "running")  # "running": its parent died too
+
+
+def _until_text(backed_off: Mapping[str, datetime]) -> dict[str, str]:
+    from storage.clock import to_cst_iso
+
+    return {key: to_cst_iso(until.replace(microsecond=0)) or "" for key, until in sorted(backed_off.items())}
+
+
+def _record_backoff_skips(store: Store, backed_off: Mapping[str, datetime], *, trigger: str,
+                          nothing_left: bool) -> int | None:
+    """Log the sites left alone after blocking us; with no site left to crawl, record a
+    ``skipped`` run so the skip shows in ``noticewatch runs`` (else the run's stats say it)."""
+    for key, until in sorted(backed_off.items()):
+        logger.warning("site %s blocked an earlier crawl: skipped until %s", key, _until_text({key: until})[key])
+    if not nothing_left:
+        return None
+    with store.factory.begin() as session:
+        keys = sorted(backed_off)
+        run = repository.start_run(session, site_key=keys[0] if len(keys) == 1 else None, trigger=trigger)
+        run.status = "skipped"
+        run.finished_at = run.started_at
+        run.counts = {"skipped_blocked": len(keys)}
+        run.stats = {"skipped_blocked": _until_text(backed_off)}
+        run.error = "backed off after blocking: " + ", ".join(keys)
+        return run.id
 
 
 def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys: Sequence[str] = (),
@@ -115,6 +144,12 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
     holder = holder or holder_id()
     with store.factory.begin() as session:
         repository.sync_sites(session, [s.as_row() for s in sites])
+        backed_off = health.backed_off_sites(session, [s.key for s in sites])
+    if backed_off:
+        sites = [s for s in sites if s.key not in backed_off]
+        skips = _record_backoff_skips(store, backed_off, trigger=trigger, nothing_left=not sites)
+        if not sites:
+            return CrawlResult(run_id=skips, sites=[], skipped_blocked=sorted(backed_off), status="skipped")
     locked: list[SiteSpec] = []
     skipped: list[str] = []
     for site in sites:
@@ -125,7 +160,8 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
         else:
             skipped.append(site.key)
     if not locked:
-        return CrawlResult(run_id=None, sites=[], skipped_locked=skipped, status="skipped")
+        return CrawlResult(run_id=None, sites=[], skipped_locked=skipped, status="skipped",
+                           skipped_blocked=sorted(backed_off))
     keys = [s.key for s in locked]
     try:
         with store.factory.begin() as session:
@@ -187,11 +223,19 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
                 run.error = f"crawl process exited with code {proc.returncode}"
             counts = dict(run.counts or {})
             status = run.status
+            if backed_off:
+                run.stats = {**(run.stats or {}), "skipped_blocked": _until_text(backed_off)}
+            verdicts: dict[str, str] = {}
             if status == "finished":
                 for key in keys:
                     repository.mark_baseline(session, key)
+                    # Only a complete run says enough about a site to judge its health.
+                    verdicts[key] = health.assess_site_health(
+                        session, site_key=key, run_id=run_id,
+                        backoff_hours=settings.blocked_backoff_hours).status
         return CrawlResult(run_id=run_id, sites=keys, skipped_locked=skipped, returncode=proc.returncode,
-                           counts=counts, status=status, log_file=log_file)
+                           counts=counts, status=status, log_file=log_file,
+                           skipped_blocked=sorted(backed_off), health=verdicts)
     finally:
         for site in locked:
             with store.factory.begin() as session:

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,11 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.items import (
     ColumnStateItem,
     FetchErrorItem,
+    ListPageItem,
     NoticeGoneItem,
     NoticeItem,
     NoticeSeenItem,
 )
-from storage import crawlstate, repository
+from storage import crawlstate, health, repository
 from storage.db import make_engine, make_session_factory
 from storage.records import AttachmentRecord, NoticeGone, NoticeRecord, NoticeUnchanged, StoredBlob
 
@@ -51,6 +53,7 @@ class PersistPipeline:
         self.database_url = database_url
         self.trigger = trigger
         self.counts: Counter[str] = Counter()
+        self.figures = health.SiteFigures()  # per-site yield, for site health
         self.factory: sessionmaker[Session] | None = None
         self.run_id: int | None = None
         self.owns_run = False
@@ -62,6 +65,9 @@ class PersistPipeline:
             raise NotConfigured("NOTICEWATCH_DATABASE_URL is not set")
         pipe = cls(database_url=url, trigger=crawler.settings.get("NOTICEWATCH_TRIGGER", "manual"))
         pipe.crawler = crawler
+        # The run is closed on spider_closed, not in close_spider: only the signal carries
+        # the finish reason (pipelines close before Scrapy records it in the stats).
+        crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
     def open_spider(self) -> None:
@@ -83,24 +89,33 @@ class PersistPipeline:
             if isinstance(item, NoticeItem):
                 outcome = repository.apply_notice(session, notice_record(item, run_id=self.run_id))
                 self.counts[outcome.kind] += 1
+                self.figures.add(item.site_key, outcome.kind)
                 if outcome.duplicate_of and outcome.kind == "new":
                     self.counts["duplicate"] += 1
+                    self.figures.add(item.site_key, "duplicate")
+                if not item.parsed.title.strip() or not item.parsed.body_text.strip():
+                    self.figures.add(item.site_key, "missing_title" if not item.parsed.title.strip() else "missing_body")
                 self.counts["attachments_failed"] += len(item.file_failures)
             elif isinstance(item, NoticeSeenItem):
                 repository.mark_unchanged(session, NoticeUnchanged(
                     site_key=item.site_key, canonical_url=item.canonical_url,
                     column_urls=item.column_urls, seen_at=item.seen_at, run_id=self.run_id))
                 self.counts["seen"] += 1
+                self.figures.add(item.site_key, "seen")
             elif isinstance(item, NoticeGoneItem):
                 outcome = repository.mark_gone(session, NoticeGone(
                     site_key=item.site_key, canonical_url=item.canonical_url, reason=item.reason,
                     seen_at=item.seen_at, run_id=self.run_id))
                 if outcome is not None:
                     self.counts["withdrawn"] += 1
+                    self.figures.add(item.site_key, "withdrawn")
             elif isinstance(item, FetchErrorItem):
                 repository.record_fetch_error(session, run_id=self.run_id, site_key=item.site_key,
                                               url=item.url, kind=item.kind, detail=item.detail)
                 self.counts["blocked" if item.kind == "blocked" else "failed"] += 1
+                self.figures.error(item.site_key, item.kind)
+            elif isinstance(item, ListPageItem):
+                self.figures.list_page(item.site_key, item.column_url, item.entries, not_modified=item.not_modified)
             elif isinstance(item, ColumnStateItem):
                 crawlstate.update_column_state(session, site_key=item.site_key, column_url=item.column_url,
                                                etag=item.etag, last_modified=item.last_modified,
@@ -109,17 +124,19 @@ class PersistPipeline:
             stats.inc_value(f"persist/{type(item).__name__}")
         return item
 
-    def close_spider(self) -> None:
+    def spider_closed(self, spider: Any, reason: str) -> None:
         if self.factory is None or self.run_id is None:
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         counts = dict(self.counts)
         counts["requests"] = int(stats.get("downloader/request_count", 0))
-        reason = stats.get("finish_reason", "finished")
         with self.factory.begin() as session:
+            snapshot = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
+            # Per-site figures add up over the workers of one distributed run.
+            snapshot["sites"] = health.merge_site_figures(
+                health.stored_site_figures(session, self.run_id), self.figures.as_dict())
             crawlstate.record_run_result(
-                session, run_id=self.run_id, counts=counts,
-                stats={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()},
+                session, run_id=self.run_id, counts=counts, stats=snapshot,
                 status="finished" if reason == "finished" else "interrupted",
                 finished_at=datetime.now(UTC),
             )

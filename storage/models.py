@@ -55,6 +55,7 @@ class Site(Base):
     overrides: Mapped[dict] = mapped_column(JSON, default=dict)  # politeness/schedule
     health: Mapped[str] = mapped_column(String(20), default="unknown")  # ok, quiet, layout_changed, blocked, down
     health_detail: Mapped[str | None] = mapped_column(Text)
+    blocked_until: Mapped[datetime | None] = mapped_column(TZDateTime)  # backed off after blocks (0006)
     baseline_at: Mapped[datetime | None] = mapped_column(TZDateTime)  # first crawl done: alerts start after it
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
 

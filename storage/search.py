@@ -14,6 +14,7 @@ Importing this module also installs the session hooks that keep the index in syn
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +41,8 @@ __all__ = [
     "search",
 ]
 
-COUNT_CAP = 10_000  # totals above this are shown as "10000+": counting costs a full scan
-FACET_SAMPLE = 20_000  # facets count the best matches up to this many
+COUNT_CAP = 1_000  # totals above this are shown as "1000+": an exact count reads every match
+FACET_SAMPLE = 5_000  # facets count the newest matches up to this many
 
 
 @dataclass
@@ -83,10 +84,28 @@ def _prepare(session: Session, query: str | ParsedQuery,
         # psycopg prepares a statement after a few runs; a generic plan for "grams @@ $1"
         # cannot know the key is rare and may scan the whole index. Plan each search.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    return parsed, compile_query(parsed, dialect)
+    site_id = None
+    if "site" in parsed.filters:
+        site_id = session.scalar(select(Site.id).where(Site.key == parsed.filters["site"])) or 0
+    return parsed, compile_query(parsed, dialect, site_id=site_id)
 
 
-_ORDER = "score DESC, d.published_at DESC, d.notice_id DESC"
+def _ranked(session: Session, compiled: CompiledQuery, wanted: int | None) -> Iterator[tuple[int, int]]:
+    """(notice_id, score) in rank order: each title-score level newest first, the best
+    level first; with ``wanted`` each level query stops once enough rows are found."""
+    found = 0
+    for level in compiled.levels:
+        sql = compiled.select(level, "d.notice_id")
+        params = dict(compiled.params)
+        if wanted is not None:
+            sql += " LIMIT :limit"
+            params["limit"] = wanted - found
+        result = session.execute(text(sql), params)
+        for (notice_id,) in result:
+            found += 1
+            yield int(notice_id), level.score
+        if wanted is not None and found >= wanted:
+            return
 
 
 def search(session: Session, query: str | ParsedQuery, *, filters: dict[str, str | None] | None = None,
@@ -95,20 +114,17 @@ def search(session: Session, query: str | ParsedQuery, *, filters: dict[str, str
     parsed, compiled = _prepare(session, query, filters)
     limit = max(1, min(int(limit), 1000))
     offset = max(0, int(offset))
-    rows = session.execute(
-        text(f"SELECT d.notice_id, {compiled.score} AS score FROM search_doc d "
-             f"WHERE {compiled.where} ORDER BY {_ORDER} LIMIT :limit OFFSET :offset"),
-        {**compiled.params, "limit": limit, "offset": offset},
-    ).all()
-    total, capped = len(rows) + offset, False
-    if count and (len(rows) == limit or offset):
+    ranked = list(_ranked(session, compiled, offset + limit))[offset:]
+    total, capped = len(ranked) + offset, False
+    if count and (len(ranked) == limit or offset):
+        sql = compiled.select(None, "1", ordered=False)
         total = int(session.execute(
-            text(f"SELECT count(*) FROM (SELECT 1 FROM search_doc d WHERE {compiled.where} "
-                 "LIMIT :cap) AS matched"), {**compiled.params, "cap": COUNT_CAP + 1}).scalar() or 0)
+            text(f"SELECT count(*) FROM ({sql} LIMIT :cap) AS matched"),
+            {**compiled.params, "cap": COUNT_CAP + 1}).scalar() or 0)
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
     terms = parsed.positive_terms()
-    hits = _hits(session, [(r.notice_id, int(r.score)) for r in rows], terms)
+    hits = _hits(session, ranked, terms)
     return SearchResult(parsed, hits, total, capped, offset, limit, terms)
 
 
@@ -160,35 +176,26 @@ def _hits(session: Session, ranked: list[tuple[int, int]], terms: list[str]) -> 
 def iter_search_ids(session: Session, query: str | ParsedQuery, *,
                     filters: dict[str, str | None] | None = None, batch_size: int = 500,
                     max_rows: int | None = None) -> Iterator[int]:
-    """Every matching notice id in rank order (for exports), fetched in batches."""
+    """Every matching notice id in rank order (for exports)."""
+    del batch_size  # kept for callers; rows are streamed level by level
     parsed, compiled = _prepare(session, query, filters)
-    offset = 0
-    while max_rows is None or offset < max_rows:
-        size = batch_size if max_rows is None else min(batch_size, max_rows - offset)
-        ids = list(session.execute(
-            text(f"SELECT d.notice_id, {compiled.score} AS score FROM search_doc d WHERE {compiled.where} "
-                 f"ORDER BY {_ORDER} LIMIT :limit OFFSET :offset"),
-            {**compiled.params, "limit": size, "offset": offset}).scalars())
-        yield from ids
-        if len(ids) < size:
-            return
-        offset += size
+    for notice_id, _score in _ranked(session, compiled, max_rows):
+        yield notice_id
 
 
 def facets(session: Session, query: str | ParsedQuery, *,
            filters: dict[str, str | None] | None = None, top: int = 10) -> dict[str, list[tuple[str, str, int]]]:
-    """Counts by site, year and issuing body over the best ``FACET_SAMPLE`` matches:
+    """Counts by site, year and issuing body over the newest ``FACET_SAMPLE`` matches:
     ``{"site": [(key, label, n)], "year": [...], "issuing_org": [...]}``."""
     parsed, compiled = _prepare(session, query, filters)
-    sample = (f"SELECT d.site_id, substr(d.published_at, 1, 4) AS year, d.issuing_org "
-              f"FROM search_doc d WHERE {compiled.where} LIMIT {FACET_SAMPLE}")
+    sample = compiled.select(None, "d.site_id, substr(d.published_at, 1, 4) AS year, d.issuing_org")
+    sample += f" LIMIT {FACET_SAMPLE}"
+    rows = session.execute(text(sample), compiled.params).all()
     out: dict[str, list[tuple[str, str, int]]] = {}
-    for name, column in (("site", "site_id"), ("year", "year"), ("issuing_org", "issuing_org")):
-        rows = session.execute(
-            text(f"SELECT s.{column} AS value, count(*) AS n FROM ({sample}) AS s "
-                 f"WHERE s.{column} IS NOT NULL GROUP BY s.{column} ORDER BY n DESC, value LIMIT {int(top)}"),
-            compiled.params).all()
-        out[name] = [(str(r.value), str(r.value), int(r.n)) for r in rows]
+    for index, name in enumerate(("site", "year", "issuing_org")):
+        counts = Counter(str(r[index]) for r in rows if r[index] is not None)
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:int(top)]
+        out[name] = [(value, value, n) for value, n in ordered]
     if out["site"]:
         sites = {str(s.id): s for s in session.scalars(
             select(Site).where(Site.id.in_([int(v) for v, _, _ in out["site"]])))}

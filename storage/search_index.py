@@ -17,7 +17,8 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import Blob, Notice, NoticeVersion, VersionAttachment
-from storage.search_text import gram_keys, normalize
+from storage.search_keys import index_keys, sort_key
+from storage.search_text import normalize
 
 __all__ = ["index_available", "reindex_notice", "rebuild_index"]
 
@@ -58,6 +59,7 @@ def _document(session: Session, notice_id: int) -> dict[str, Any] | None:
     doc = "\n".join(normalize(p) for p in parts if p)
     return {
         "notice_id": notice.id,
+        "sort_key": sort_key(notice.published_at, notice.id),
         "site_id": notice.site_id,
         "published_at": notice.published_at,
         "status": notice.status,
@@ -68,6 +70,13 @@ def _document(session: Session, notice_id: int) -> dict[str, Any] | None:
     }
 
 
+def _keys(row: Any) -> list[str]:
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    return index_keys(doc=str(get("doc") or ""), title=str(get("title") or ""),
+                      issuing_org=get("issuing_org"), doc_no=get("doc_no"),
+                      site_id=int(get("site_id") or 0), status=str(get("status") or ""))
+
+
 def reindex_notice(session: Session, notice_id: int) -> None:
     """Rewrite (or drop) one notice's search row. Never commits."""
     values = _document(session, notice_id)
@@ -76,46 +85,40 @@ def reindex_notice(session: Session, notice_id: int) -> None:
             session.execute(text("DELETE FROM search_doc WHERE notice_id = :id"), {"id": notice_id})
             return
         session.execute(text("""
-            INSERT INTO search_doc (notice_id, site_id, published_at, status, issuing_org, doc_no,
-                                    title, doc, grams)
-            VALUES (:notice_id, :site_id, :published_at, :status, :issuing_org, :doc_no,
+            INSERT INTO search_doc (notice_id, sort_key, site_id, published_at, status, issuing_org,
+                                    doc_no, title, doc, grams)
+            VALUES (:notice_id, :sort_key, :site_id, :published_at, :status, :issuing_org, :doc_no,
                     :title, :doc, array_to_tsvector(CAST(:grams AS text[])))
             ON CONFLICT (notice_id) DO UPDATE SET
-                site_id = excluded.site_id, published_at = excluded.published_at,
-                status = excluded.status, issuing_org = excluded.issuing_org,
-                doc_no = excluded.doc_no, title = excluded.title, doc = excluded.doc,
-                grams = excluded.grams"""), {**values, "grams": gram_keys(values["doc"])})
+                sort_key = excluded.sort_key, site_id = excluded.site_id,
+                published_at = excluded.published_at, status = excluded.status,
+                issuing_org = excluded.issuing_org, doc_no = excluded.doc_no, title = excluded.title,
+                doc = excluded.doc, grams = excluded.grams"""), {**values, "grams": _keys(values)})
         return
     _reindex_sqlite(session, notice_id, values)
 
 
 def _reindex_sqlite(session: Session, notice_id: int, values: dict[str, Any] | None) -> None:
-    old = session.execute(text("SELECT doc_id, doc FROM search_doc WHERE notice_id = :id"),
-                          {"id": notice_id}).first()
+    # doc_id is the sort key (published minute << 32 | notice id) and the FTS rowid, so the
+    # index itself is ordered newest first. It changes with published_at: delete + insert.
+    old = session.execute(text("SELECT doc_id, site_id, status, issuing_org, doc_no, title, doc "
+                               "FROM search_doc WHERE notice_id = :id"), {"id": notice_id}).first()
     if old is not None:
         # A contentless FTS5 table forgets a row only when told exactly what it indexed;
-        # the keys are recomputed from the stored normalised text.
+        # the keys are recomputed from the stored normalised columns.
         session.execute(text("INSERT INTO search_grams (search_grams, rowid, grams) "
                              "VALUES ('delete', :doc_id, :grams)"),
-                        {"doc_id": old.doc_id, "grams": " ".join(gram_keys(old.doc))})
-    if values is None:
+                        {"doc_id": old.doc_id, "grams": " ".join(_keys(old))})
         session.execute(text("DELETE FROM search_doc WHERE notice_id = :id"), {"id": notice_id})
+    if values is None:
         return
-    if old is None:
-        doc_id = session.execute(text("""
-            INSERT INTO search_doc (notice_id, site_id, published_at, status, issuing_org, doc_no,
-                                    title, doc)
-            VALUES (:notice_id, :site_id, :published_at, :status, :issuing_org, :doc_no, :title, :doc)
-            RETURNING doc_id"""), values).scalar_one()
-    else:
-        doc_id = old.doc_id
-        session.execute(text("""
-            UPDATE search_doc SET site_id = :site_id, published_at = :published_at,
-                status = :status, issuing_org = :issuing_org, doc_no = :doc_no, title = :title,
-                doc = :doc
-            WHERE notice_id = :notice_id"""), values)
+    session.execute(text("""
+        INSERT INTO search_doc (doc_id, notice_id, site_id, published_at, status, issuing_org, doc_no,
+                                title, doc)
+        VALUES (:sort_key, :notice_id, :site_id, :published_at, :status, :issuing_org, :doc_no,
+                :title, :doc)"""), values)
     session.execute(text("INSERT INTO search_grams (rowid, grams) VALUES (:doc_id, :grams)"),
-                    {"doc_id": doc_id, "grams": " ".join(gram_keys(values["doc"]))})
+                    {"doc_id": values["sort_key"], "grams": " ".join(_keys(values))})
 
 
 def rebuild_index(session: Session, *, batch_size: int = 500) -> int:

@@ -43,22 +43,31 @@ class SearchSyntaxError(ValueError):
 
 def _lower_keep_length(text: str) -> str:
     # str.lower() can change the length (İ -> i̇); keeping one character per character lets
-    # snippets map positions in the normalised text back onto the displayed text.
+    # snippets map positions in the normalised text back onto the displayed text. Lower
+    # casing never shortens, so an unchanged length means no character expanded.
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _nfkc(text: str) -> str:
+    # The quick check is much cheaper than normalising text that is already NFKC (most is).
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
 def normalize(text: str | None) -> str:
     """NFKC (full-width ASCII -> ASCII), lower case, whitespace runs -> one space."""
     if not text:
         return ""
-    return _SPACE.sub(" ", _lower_keep_length(unicodedata.normalize("NFKC", text))).strip()
+    return _SPACE.sub(" ", _lower_keep_length(_nfkc(text))).strip()
 
 
 def display_text(text: str | None) -> str:
     """The text snippets are cut from: same length and positions as ``normalize``."""
     if not text:
         return ""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _SPACE.sub(" ", _nfkc(text)).strip()
 
 
 def _runs(text: str) -> list[str]:
@@ -390,10 +399,10 @@ def snippet(texts: list[str | None], terms: list[str], *, width: int = 60,
     order: body, then attachment texts), hits marked; the start of the body if none."""
     mark = ("<mark>", "</mark>") if html_marks else ("【", "】")
     for text in texts:
-        shown = display_text(text)
         spans = _hits(normalize(text), terms)
         if not spans:
             continue
+        shown = display_text(text)
         start = max(0, spans[0][0] - width // 3)
         end = min(len(shown), start + width)
         window = [(max(s, start), min(e, end)) for s, e in spans if s < end and e > start]

@@ -22,6 +22,7 @@ from scrapy.settings import BaseSettings
 from crawler.items import (
     ColumnStateItem,
     FetchErrorItem,
+    ListPageItem,
     NoticeGoneItem,
     NoticeItem,
     NoticeSeenItem,
@@ -139,6 +140,7 @@ class NoticeSpider(scrapy.Spider):
         assert stats is not None
         if response.status == 304:
             stats.inc_value("lists/not_modified")
+            yield ListPageItem(site.key, column.url, 0, not_modified=True)
             return  # the column's first page is unchanged: nothing new in it
         if response.status in BLOCK_STATUSES:
             yield FetchErrorItem(site.key, response.url, "blocked", f"HTTP {response.status} on a list page")
@@ -158,6 +160,7 @@ class NoticeSpider(scrapy.Spider):
             yield FetchErrorItem(site.key, response.url, "parse", exc.reason)
             return
         stats.inc_value("lists/pages")
+        yield ListPageItem(site.key, column.url, len(listing.entries))  # site health compares yields
         signature = tuple(e.url for e in listing.entries)
         if signature and signature in self.list_signatures[column.url]:
             # The same rows again: a pagination trap or a stub page. End the column.

@@ -13,6 +13,8 @@ from noticewatch.store import open_store
 def echo_result(result: CrawlResult) -> None:
     if result.skipped_locked:
         click.echo(f"skipped (another crawl holds the lock): {', '.join(result.skipped_locked)}")
+    if result.skipped_blocked:
+        click.echo(f"skipped (blocked an earlier crawl; backed off): {', '.join(result.skipped_blocked)}")
     if result.run_id is None:
         return
     counts = result.counts
@@ -22,6 +24,9 @@ def echo_result(result: CrawlResult) -> None:
     click.echo(f"  {summary}")
     if result.log_file:
         click.echo(f"  log: {result.log_file}")
+    unwell = {k: v for k, v in result.health.items() if v not in ("ok", "quiet")}
+    if unwell:
+        click.echo("  site health: " + ", ".join(f"{k} {v}" for k, v in sorted(unwell.items())))
 
 
 @click.command()

@@ -22,7 +22,13 @@ from noticewatch.demoweb import DemoWeb
 from noticewatch.demoweb import server as demo_server
 from storage.models import Notice
 from tests.e2e.harness import Archive
-from tests.hostile.archive_tools import blob_problems, crawl, hostile_archive, snapshot, version_count
+from tests.hostile.archive_tools import (
+    blob_problems,
+    crawl,
+    hostile_archive,
+    snapshot,
+    version_count,
+)
 
 pytestmark = pytest.mark.slow
 SITES = ("mawei", "yuhang")  # list paging, attachments (yuhang's via a redirecting downfile.jsp)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import time
 import zlib
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import brotli
 import pytest
@@ -16,7 +16,11 @@ from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 
 from crawler.middlewares.blocks import BlockDetectionMiddleware, is_block
-from crawler.middlewares.caps import CappedCompressionMiddleware, PageSizeCapMiddleware, SiteBudgetMiddleware
+from crawler.middlewares.caps import (
+    CappedCompressionMiddleware,
+    PageSizeCapMiddleware,
+    SiteBudgetMiddleware,
+)
 from crawler.middlewares.retry_after import BackoffRetryMiddleware, parse_retry_after
 from noticewatch.demoweb.hostile import blocked_response
 from tests.hostile.conftest import crawler_with

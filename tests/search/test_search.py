@@ -186,3 +186,50 @@ def test_edit_replaces_old_text(tmp_path) -> None:  # type: ignore[no-untyped-de
         session.rollback()
     assert found(factory, ids, "回滚") == set()
     engine.dispose()
+
+
+RANKED = ["马", "垃圾 分类", "垃圾 OR 教育", "关于 公告 2024", "马 -通知", "公告 OR 通知 OR 马", "site:mawei"]
+
+
+@pytest.mark.parametrize("query", RANKED)
+def test_rank_order_title_words_then_newest_and_pages_agree(archive: tuple, query: str) -> None:
+    """Rank = how many wanted words the title holds, then newest first, whichever title
+    level each hit comes from; pages of one and the export order agree with it."""
+    factory, ids = archive
+    by_id = {v: k for k, v in ids.items()}
+    spec = {s["key"]: s for s in NOTICES}
+    with factory() as session:
+        result = search(session, query, limit=100)
+        exported = list(iter_search_ids(session, query))
+        paged = [h.notice_id for offset in range(len(result.hits))
+                 for h in search(session, query, limit=1, offset=offset).hits]
+    got = [h.notice_id for h in result.hits]
+    terms = result.terms
+
+    def rank(notice_id: int) -> tuple[int, str, int]:
+        title = normalize(spec[by_id[notice_id]]["title"])
+        return (-sum(t in title for t in terms), "~" + spec[by_id[notice_id]]["published_at"], -notice_id)
+
+    expected = sorted(got, key=lambda n: (rank(n)[0], [-ord(c) for c in rank(n)[1]], rank(n)[2]))
+    assert got and got == expected
+    assert [h.score for h in result.hits] == [-rank(n)[0] for n in got]
+    assert paged == got and exported == got
+
+
+def test_sort_key_orders_by_published_minute_then_id() -> None:
+    from storage.search_keys import minute_bound, sort_key
+
+    assert sort_key("2024-03-05T09:00:00+08:00", 7) > sort_key("2024-03-05T08:59:00+08:00", 9)
+    assert sort_key("2024-03-05T09:00:00+08:00", 9) > sort_key("2024-03-05T09:00:00+08:00", 7)
+    assert sort_key("2024-03-05", 1) >= minute_bound("2024-03-05") > sort_key("2024-03-04T23:59", 2**32 - 1)
+    assert sort_key(None, 5) == sort_key("not a date", 5) == 5 < minute_bound("1900")
+    assert sort_key("9999-12-31T23:59", 2**32 - 1) < 2**63
+
+
+def test_filters_without_words_and_undated_notices(archive: tuple) -> None:
+    factory, ids = archive
+    assert found(factory, ids, "status:active from:2024-05-21") == {"fullwidth"}
+    assert found(factory, ids, "to:2023-11-01") == {"environment"}
+    assert found(factory, ids, "site:nosuchsite") == set()
+    assert found(factory, ids, "-马") == {"environment", "consult"}
+    assert found(factory, ids, "-马 -垃圾") == set()

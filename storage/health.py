@@ -1,0 +1,240 @@
+"""Site health: after each run, is a site fine, merely quiet, changed its layout, blocking us or down?
+
+A run's yield per site is tallied by the persist pipeline (``SiteFigures``) and kept in
+``crawl_run.stats["sites"][site_key]``; fetch errors come from ``fetch_error`` rows
+(authoritative even when a crawl process died before writing its stats).
+``assess_site_health`` compares the two with the site's history and stores the
+verdict on ``site.health``/``site.health_detail``. A ``blocked`` verdict also sets
+``site.blocked_until`` so the next runs leave the site alone for a while.
+
+The distinction that matters to an operator: a *quiet* site (its lists read fine,
+nothing new) needs nothing; a site whose lists suddenly parse to nothing, or whose
+notices fail to parse, needs its selectors fixed; a blocking site needs time (or a
+different approach); a down site needs nothing but patience.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.clock import as_utc, to_cst_iso, utcnow
+from storage.models import Column, CrawlRun, FetchError, NoticeColumn, Site
+
+__all__ = [
+    "HEALTH_STATUSES",
+    "HealthVerdict",
+    "SiteFigures",
+    "assess_site_health",
+    "backed_off_sites",
+    "classify",
+    "merge_site_figures",
+    "run_errors",
+    "stored_site_figures",
+]
+
+HEALTH_STATUSES = ("ok", "quiet", "layout_changed", "blocked", "down", "unknown")
+# Error kinds that say nothing about the site being up: our own refusals and parse problems.
+NOT_TRANSPORT = frozenset({"blocked", "parse", "http", "trap", "cap_exceeded", "refused_address"})
+# Notice pages failing to parse: at least this many, and at least this share of those fetched.
+PARSE_FAILURES_MIN = 2
+PARSE_FAILURE_SHARE = 0.5
+DEFAULT_BACKOFF_HOURS = 6.0
+_COUNTERS = ("lists_parsed", "lists_not_modified", "list_entries", "new", "changed", "unchanged",
+             "reactivated", "seen", "withdrawn", "duplicate", "missing_title", "missing_body")
+
+
+@dataclass(frozen=True, slots=True)
+class HealthVerdict:
+    status: str  # one of HEALTH_STATUSES
+    detail: str
+
+
+class SiteFigures:
+    """Per-site tallies of one crawl process, as plain JSON-ready dicts.
+
+    ``columns`` maps a column URL to ``{"pages", "entries", "not_modified"}`` so an empty
+    column can be told from a site whose other columns still list notices.
+    """
+
+    def __init__(self) -> None:
+        self.sites: dict[str, dict[str, Any]] = {}
+
+    def _site(self, site_key: str) -> dict[str, Any]:
+        return self.sites.setdefault(site_key, {"columns": {}, "errors": {}})
+
+    def add(self, site_key: str, counter: str, n: int = 1) -> None:
+        figures = self._site(site_key)
+        figures[counter] = figures.get(counter, 0) + n
+
+    def error(self, site_key: str, kind: str) -> None:
+        errors = self._site(site_key)["errors"]
+        errors[kind] = errors.get(kind, 0) + 1
+
+    def list_page(self, site_key: str, column_url: str, entries: int, *, not_modified: bool = False) -> None:
+        column = self._site(site_key)["columns"].setdefault(
+            column_url, {"pages": 0, "entries": 0, "not_modified": 0})
+        if not_modified:
+            column["not_modified"] += 1
+            self.add(site_key, "lists_not_modified")
+            return
+        column["pages"] += 1
+        column["entries"] += entries
+        self.add(site_key, "lists_parsed")
+        self.add(site_key, "list_entries", entries)
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return self.sites
+
+
+def merge_site_figures(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """Add ``new`` per-site figures to ``old`` (the workers of one distributed run each report)."""
+    merged: dict[str, Any] = {key: _copy(value) for key, value in (old or {}).items()}
+    for site_key, figures in new.items():
+        target = merged.setdefault(site_key, {"columns": {}, "errors": {}})
+        for key, value in figures.items():
+            if key == "columns":
+                columns = target.setdefault("columns", {})
+                for url, col in value.items():
+                    have = columns.setdefault(url, {"pages": 0, "entries": 0, "not_modified": 0})
+                    for k, v in col.items():
+                        have[k] = have.get(k, 0) + v
+            elif key == "errors":
+                errors = target.setdefault("errors", {})
+                for kind, n in value.items():
+                    errors[kind] = errors.get(kind, 0) + n
+            elif isinstance(value, int):
+                target[key] = target.get(key, 0) + value
+    return merged
+
+
+def stored_site_figures(session: Session, run_id: int) -> dict[str, Any]:
+    """The per-site figures already recorded for a run (by an earlier worker), or {}."""
+    stats = session.scalar(select(CrawlRun.stats).where(CrawlRun.id == run_id))
+    return dict((stats or {}).get("sites") or {})
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+def _kinds(errors: Mapping[str, int], only: Iterable[str] | None = None) -> str:
+    wanted = set(only) if only is not None else None
+    parts = [f"{kind} {n}" for kind, n in sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))
+             if n and (wanted is None or kind in wanted)]
+    return ", ".join(parts)
+
+
+def classify(figures: Mapping[str, Any], errors: Mapping[str, int], *,
+             columns_with_history: Iterable[str] = ()) -> HealthVerdict:
+    """The verdict for one site and run; pure, so the rules can be read (and tested) in one place.
+
+    ``figures``: the site's ``SiteFigures`` entry; ``errors``: fetch errors by kind;
+    ``columns_with_history``: column URLs that listed notices in earlier runs.
+    """
+    get = lambda key: int(figures.get(key, 0) or 0)  # noqa: E731 - a local shorthand
+    lists_ok = get("lists_parsed") + get("lists_not_modified")
+    fetched = get("new") + get("changed") + get("unchanged") + get("reactivated")
+    blocked = int(errors.get("blocked", 0))
+    transport = {k: n for k, n in errors.items() if k not in NOT_TRANSPORT and n}
+    if blocked and (lists_ok == 0 or blocked >= lists_ok + fetched):
+        return HealthVerdict("blocked", f"{blocked} requests met a block (WAF challenge or 403/412/521); "
+                                        f"{lists_ok} list pages and {fetched} notices read")
+    if lists_ok == 0:
+        if transport:
+            return HealthVerdict("down", f"no list page could be fetched: {_kinds(transport)}")
+        if errors.get("parse") or errors.get("http"):
+            return HealthVerdict("layout_changed", "no list page could be read: "
+                                 + _kinds(errors, ("parse", "http")))
+        if not figures and not errors:
+            return HealthVerdict("unknown", "nothing was recorded for this site in the run")
+    history = set(columns_with_history)
+    empty = sorted(url for url, col in (figures.get("columns") or {}).items()
+                   if col.get("pages") and not col.get("entries") and not col.get("not_modified"))
+    lost = [url for url in empty if url in history]
+    if lost:
+        return HealthVerdict("layout_changed", f"{len(lost)} list(s) parsed to nothing where earlier runs "
+                                               f"found notices: {', '.join(lost)}")
+    failures = int(errors.get("parse", 0)) + get("missing_title") + get("missing_body")
+    if failures >= PARSE_FAILURES_MIN and failures >= PARSE_FAILURE_SHARE * (failures + fetched):
+        return HealthVerdict("layout_changed", f"{failures} of {failures + fetched} notice pages failed to parse "
+                                               f"(missing title or body)")
+    found = {k: get(k) for k in ("new", "changed", "reactivated", "withdrawn") if get(k)}
+    problems = f"; errors: {_kinds(errors)}" if any(errors.values()) else ""
+    if empty:
+        problems += f"; {len(empty)} list(s) parsed to nothing (no earlier notices to compare)"
+    if found:
+        return HealthVerdict("ok", ", ".join(f"{n} {k}" for k, n in found.items())
+                             + f" from {lists_ok} list pages{problems}")
+    return HealthVerdict("quiet", f"nothing new: {get('lists_parsed')} list pages read, "
+                                  f"{get('lists_not_modified')} unchanged since the last run{problems}")
+
+
+def _columns_with_history(session: Session, site_id: int, before: datetime) -> set[str]:
+    rows = session.execute(
+        select(Column.url).join(NoticeColumn, NoticeColumn.column_id == Column.id)
+        .where(Column.site_id == site_id, NoticeColumn.first_seen_at < before).distinct())
+    return {url for (url,) in rows}
+
+
+def run_errors(session: Session, *, run_id: int, site_id: int | None = None) -> Counter[str]:
+    """Fetch errors of a run by kind (of one site when ``site_id`` is given)."""
+    stmt = select(FetchError.kind, func.count()).where(FetchError.run_id == run_id).group_by(FetchError.kind)
+    if site_id is not None:
+        stmt = stmt.where(FetchError.site_id == site_id)
+    return Counter({kind: int(n) for kind, n in session.execute(stmt)})
+
+
+def assess_site_health(session: Session, *, site_key: str, run_id: int,
+                       backoff_hours: float = DEFAULT_BACKOFF_HOURS,
+                       now: datetime | None = None) -> HealthVerdict:
+    """Judge ``site_key`` from run ``run_id`` and store the verdict on the site.
+
+    ``blocked`` also backs the site off for ``backoff_hours`` (0: no back-off); any
+    other verdict lifts a back-off. ``unknown`` (the run recorded nothing for the site,
+    e.g. its process died first) leaves the stored health as it was.
+    """
+    site = session.scalar(select(Site).where(Site.key == site_key))
+    run = session.get(CrawlRun, run_id)
+    if site is None or run is None:
+        raise LookupError(f"no site {site_key!r} or run {run_id}")
+    figures = ((run.stats or {}).get("sites") or {}).get(site_key) or {}
+    errors = run_errors(session, run_id=run_id, site_id=site.id)
+    history = _columns_with_history(session, site.id, as_utc(run.started_at))
+    verdict = classify(figures, errors, columns_with_history=history)
+    if verdict.status == "unknown":
+        return verdict
+    now = as_utc(now) if now is not None else utcnow()
+    detail = verdict.detail
+    if verdict.status == "blocked" and backoff_hours > 0:
+        site.blocked_until = now + timedelta(hours=backoff_hours)
+        detail += f"; left alone until {to_cst_iso(site.blocked_until.replace(microsecond=0))}"
+        verdict = HealthVerdict("blocked", detail)
+    elif verdict.status != "blocked":
+        site.blocked_until = None
+    site.health = verdict.status
+    site.health_detail = detail
+    # The run keeps its own verdicts (`noticewatch runs show`); the site only the latest.
+    # A new dict, not an in-place update: plain JSON columns do not track mutation.
+    stats = dict(run.stats or {})
+    stats["health"] = {**(stats.get("health") or {}), site_key: {"status": verdict.status, "detail": detail}}
+    run.stats = stats
+    session.flush()
+    return verdict
+
+
+def backed_off_sites(session: Session, site_keys: Iterable[str], *,
+                     now: datetime | None = None) -> dict[str, datetime]:
+    """Sites among ``site_keys`` still backed off after blocking us: key → until when."""
+    now = as_utc(now) if now is not None else utcnow()
+    rows = session.execute(select(Site.key, Site.blocked_until)
+                           .where(Site.key.in_(list(site_keys)), Site.blocked_until.is_not(None)))
+    return {key: as_utc(until) for key, until in rows if as_utc(until) > now}
