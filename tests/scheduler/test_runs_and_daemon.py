@@ -132,7 +132,12 @@ def test_sigterm_stops_the_running_crawl_cleanly(tmp_path: Path, demo_web: DemoW
             except Exception:  # noqa: BLE001 - the database may not exist yet
                 running = False
         assert running, "no crawl started"
-        time.sleep(2)  # let Scrapy get going
+        # Let Scrapy get going: a signal during its start-up is not what this test is about.
+        logs = tmp_path / "data" / "logs"
+        while time.monotonic() < deadline and not any(
+                "Spider opened" in p.read_text(encoding="utf-8", errors="replace") for p in logs.glob("run-*.log")):
+            time.sleep(0.2)
+        time.sleep(3)
         daemon.send_signal(signal.SIGTERM)
         _out, err = daemon.communicate(timeout=120)
     finally:
