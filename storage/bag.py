@@ -19,7 +19,7 @@ import csv
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ def _copy(src: Path, dst: Path) -> None:
 
 def write_bag(session: Session, blobs: BlobStore, warc_dir: Path, target: Path, *, site_key: str | None = None,
               since: datetime | None = None, until: datetime | None = None, status: str | None = None,
+              published_from: date | None = None, published_to: date | None = None,
               source_organization: str = "noticewatch", description: str | None = None) -> BagResult:
     """Write the bag into ``target`` (created; must not exist or be empty)."""
     if target.exists() and any(target.iterdir()):
@@ -61,7 +62,8 @@ def write_bag(session: Session, blobs: BlobStore, warc_dir: Path, target: Path, 
             (target / "names.csv").open("w", encoding="utf-8", newline="") as names_fh:
         names = csv.writer(names_fh)
         names.writerow(["sha256", "path", "name", "url", "media_type", "notice_id"])
-        for row in iter_export_rows(session, site_key=site_key, since=since, until=until, status=status):
+        for row in iter_export_rows(session, site_key=site_key, since=since, until=until, status=status,
+                                    published_from=published_from, published_to=published_to):
             jsonl.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             notices += 1
             notice_ids.append(int(row["id"]))
@@ -91,7 +93,8 @@ def write_bag(session: Session, blobs: BlobStore, warc_dir: Path, target: Path, 
             missing.append(f"warc/{rel}")
     info: dict[str, Any] = {
         "Source-Organization": source_organization,
-        "External-Description": description or _describe(site_key, since, until, status, notices),
+        "External-Description": description or _describe(site_key, since, until, status, notices,
+                                                           published_from, published_to),
         "External-Identifier": f"noticewatch-export-{datetime.now().strftime('%Y%m%dT%H%M%S')}",
     }
     bagit.make_bag(str(target), bag_info=info, checksums=["sha256"])
@@ -110,12 +113,14 @@ def _warc_files_for(session: Session, notice_ids: list[int]) -> set[str]:
 
 
 def _describe(site_key: str | None, since: datetime | None, until: datetime | None, status: str | None,
-              count: int) -> str:
+              count: int, published_from: date | None = None, published_to: date | None = None) -> str:
     parts = [f"{count} notices archived by noticewatch"]
     if site_key:
         parts.append(f"site {site_key}")
     if since or until:
         parts.append(f"changed {since.date() if since else '…'} to {until.date() if until else '…'}")
+    if published_from or published_to:
+        parts.append(f"published {published_from or '…'} to {published_to or '…'}")
     if status:
         parts.append(f"status {status}")
     return "; ".join(parts) + ". Payload: notices.jsonl (export rows), names.csv, blobs/, warc/."

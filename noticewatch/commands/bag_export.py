@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +10,6 @@ import click
 
 from noticewatch.store import open_store
 from storage.bag import write_bag
-from storage.clock import CST
 
 if TYPE_CHECKING:
     from noticewatch.config import Settings
@@ -18,15 +17,14 @@ if TYPE_CHECKING:
 
 def export_bag(settings: Settings, target: Path, *, site: str | None, date_from: datetime | None,
                date_to: datetime | None, status: str | None) -> None:
-    # Dates are calendar days in UTC+8; --to is inclusive, the store's bound exclusive.
-    since = date_from.replace(tzinfo=CST) if date_from else None
-    until = date_to.replace(tzinfo=CST) + timedelta(days=1) if date_to else None
+    # --from/--to select by publication date (calendar days in UTC+8), as in `export`.
     store = open_store(settings)
     try:
         with store.factory() as session:
             try:
                 result = write_bag(session, store.blobs, settings.data_path / "warc", target, site_key=site,
-                                   since=since, until=until, status=status)
+                                   status=status, published_from=date_from.date() if date_from else None,
+                                   published_to=date_to.date() if date_to else None)
             except FileExistsError as exc:
                 raise click.ClickException(str(exc)) from exc
     finally:
