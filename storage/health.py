@@ -237,4 +237,4 @@ def backed_off_sites(session: Session, site_keys: Iterable[str], *,
     now = as_utc(now) if now is not None else utcnow()
     rows = session.execute(select(Site.key, Site.blocked_until)
                            .where(Site.key.in_(list(site_keys)), Site.blocked_until.is_not(None)))
-    return {key: as_utc(until) for key, until in rows if as_utc(until) > now}
+    return {key: as_utc(until) for key, until in rows if until is not None and as_utc(until) > now}
