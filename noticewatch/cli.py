@@ -56,14 +56,48 @@ class LazyGroup(click.Group):
 @click.pass_context
 def root(ctx: click.Context, config_path: str | None) -> None:
     """noticewatch: archive and watch Chinese district government notices."""
-    ctx.obj = {"config_path": config_path}
+    # ensure_object: main() passes in the dict, so it can read the settings afterwards.
+    ctx.ensure_object(dict)["config_path"] = config_path
+
+
+def _masked_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 (an unparsable URL is still worth naming, without a password)
+        return url.split("@", 1)[-1]
+
+
+def describe_database_error(exc: Exception, url: str | None) -> str:
+    """One line for a database error that reached the top: unreachable, locked, or other."""
+    from sqlalchemy.exc import DBAPIError
+
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = detail[0] if detail else exc.__class__.__name__
+    where = f"{_masked_url(url)}: " if url else ""
+    if "database is locked" in first or "database table is locked" in first:
+        return (f"database is locked: {where}another process held its write lock past the busy "
+                "timeout; nothing was changed, try again")
+    if isinstance(exc, DBAPIError) and exc.statement is None:  # failed while connecting
+        return f"database unreachable: {where}{first}"
+    return f"database error: {where}{first}"
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    shared: dict[str, object] = {}
     try:
-        root.main(args=argv, prog_name="noticewatch", standalone_mode=True)
+        root.main(args=argv, prog_name="noticewatch", standalone_mode=True, obj=shared)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except DBAPIError as exc:
+        # Unreachable or locked databases are the operator's to fix: one line, no traceback.
+        settings = shared.get("settings")
+        url = getattr(settings, "resolved_database_url", None)
+        click.echo(f"Error: {describe_database_error(exc, url)}", err=True)
+        return 2
     return 0
 
 

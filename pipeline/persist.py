@@ -90,7 +90,7 @@ class PersistPipeline:
                 outcome = repository.apply_notice(session, notice_record(item, run_id=self.run_id))
                 self.counts[outcome.kind] += 1
                 self.figures.add(item.site_key, outcome.kind)
-                if outcome.duplicate_of and outcome.kind == "new":
+                if outcome.joined_duplicates:
                     self.counts["duplicate"] += 1
                     self.figures.add(item.site_key, "duplicate")
                 if not item.parsed.title.strip() or not item.parsed.body_text.strip():

@@ -58,6 +58,9 @@ class Outcome:
     version: int
     duplicate_of: int | None = None
     event_id: int | None = None
+    # A new notice that joined a duplicate group, either as a copy or as the original
+    # of copies crawled before it (which are then re-linked to it).
+    joined_duplicates: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +140,7 @@ def _create(
     session.flush()
     _link_columns(session, notice, site, record.column_urls, fetched_at)
     version = _add_version(session, notice, record, fingerprint, fetched_at)
-    notice.duplicate_of_id = find_duplicate(
+    root_id = find_duplicate(
         session,
         notice_id=notice.id,
         body_text=record.body_text,
@@ -145,8 +148,26 @@ def _create(
         signature=notice.minhash or b"",
         published_at=notice.published_at,
     )
+    notice.duplicate_of_id = _choose_original(session, notice, root_id)
     event = _event(session, kind="new", notice=notice, version_id=version.id, run_id=record.run_id)
-    return Outcome("new", notice.id, version.id, 1, notice.duplicate_of_id, event.id)
+    return Outcome("new", notice.id, version.id, 1, notice.duplicate_of_id, event.id,
+                   joined_duplicates=root_id is not None)
+
+
+def _choose_original(session: Session, notice: Notice, root_id: int | None) -> int | None:
+    """The original of a duplicate group is the earliest published copy, not the first
+    crawled: a repost found before its original hands the group over to the original."""
+    if root_id is None:
+        return None
+    root = session.get(Notice, root_id)
+    if root is None or not notice.published_at or not root.published_at:
+        return root_id
+    if notice.published_at[:10] >= root.published_at[:10]:
+        return root_id
+    for member in session.scalars(select(Notice).where(Notice.duplicate_of_id == root_id)):
+        member.duplicate_of_id = notice.id
+    root.duplicate_of_id = notice.id
+    return None
 
 
 def _touch(notice: Notice, record: NoticeRecord, fetched_at: datetime) -> None:

@@ -43,6 +43,9 @@ __all__ = [
 
 COUNT_CAP = 1_000  # totals above this are shown as "1000+": an exact count reads every match
 FACET_SAMPLE = 5_000  # facets count the newest matches up to this many
+# PostgreSQL, queries of several (correlated) keys: first try the newest WINDOW rows.
+WINDOW = 1_000
+WINDOW_MIN_KEYS = 3
 
 
 @dataclass
@@ -84,6 +87,8 @@ def _prepare(session: Session, query: str | ParsedQuery,
         # psycopg prepares a statement after a few runs; a generic plan for "grams @@ $1"
         # cannot know the key is rare and may scan the whole index. Plan each search.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # Enough memory for exact bitmaps: a lossy one rechecks whole pages of tsvectors.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     site_id = None
     if "site" in parsed.filters:
         site_id = session.scalar(select(Site.id).where(Site.key == parsed.filters["site"])) or 0
@@ -95,13 +100,23 @@ def _ranked(session: Session, compiled: CompiledQuery, wanted: int | None) -> It
     level first; with ``wanted`` each level query stops once enough rows are found."""
     found = 0
     for level in compiled.levels:
-        sql = compiled.select(level, "d.notice_id")
         params = dict(compiled.params)
-        if wanted is not None:
-            sql += " LIMIT :limit"
-            params["limit"] = wanted - found
-        result = session.execute(text(sql), params)
-        for (notice_id,) in result:
+        rows: Any = None
+        if wanted is not None and compiled.pg and compiled.key_count(level) >= WINDOW_MIN_KEYS:
+            window = max(WINDOW, 20 * (wanted - found))
+            sql = compiled.select(level, "d.notice_id", window=window) + " LIMIT :limit"
+            params = {**compiled.params, "limit": wanted - found}
+            rows = session.execute(text(sql), params).all()
+            if len(rows) < wanted - found:
+                rows = None  # not enough among the newest rows: ask the planner
+        if rows is None:
+            sql = compiled.select(level, "d.notice_id")
+            params = dict(compiled.params)
+            if wanted is not None:
+                sql += " LIMIT :limit"
+                params["limit"] = wanted - found
+            rows = session.execute(text(sql), params)
+        for (notice_id,) in rows:
             found += 1
             yield int(notice_id), level.score
         if wanted is not None and found >= wanted:

@@ -103,6 +103,7 @@ class CompiledQuery:
     base: KeyExpr | None  # keys every match holds (None: every row is a candidate)
     conditions: list[str]  # exact residual checks over "search_doc d"
     params: dict[str, Any] = field(default_factory=dict)
+    column_conditions: list[str] = field(default_factory=list)  # PostgreSQL: site/status columns
     lower: int | None = None  # sort key bounds from from:/to:
     upper: int | None = None
     levels: list[Level] = field(default_factory=list)
@@ -115,9 +116,21 @@ class CompiledQuery:
     def contains(self, column: str, needle: str) -> str:
         return f"{'strpos' if self.pg else 'instr'}({column}, {self.param(needle)}) > 0"
 
-    def select(self, level: Level | None, columns: str, *, ordered: bool = True) -> str:
+    def key_count(self, level: Level | None) -> int:
+        keys = [self.base, level.keys if level else None, level.not_keys if level else None]
+        return sum(_render(k, True).count("'") // 2 for k in keys if k is not None)
+
+    def select(self, level: Level | None, columns: str, *, ordered: bool = True,
+               window: int | None = None) -> str:
         """``SELECT columns FROM ... WHERE ...`` for one level (or every match), newest
-        first unless ``ordered`` is false (counting); the caller appends LIMIT."""
+        first unless ``ordered`` is false (counting); the caller appends LIMIT.
+
+        ``window`` (PostgreSQL): only look at the newest ``window`` rows that pass the
+        column filters. If that finds a full page it is the right page (the order is
+        total); the caller falls back to the unbounded query otherwise. Why: the planner
+        multiplies the frequencies of correlated keys (垃圾, 圾分, 分类 …), believes a
+        phrase is rare and reads and sorts every candidate, when walking the sort-key
+        btree for a few hundred rows would do."""
         keys = self.base
         if level is not None and level.keys is not None:
             keys = level.keys if keys is None else ("and", [keys, level.keys])
@@ -125,11 +138,21 @@ class CompiledQuery:
         where = list(self.conditions) + (level.conditions if level is not None else [])
         if self.pg:
             order = "d.sort_key"
+            where = self.column_conditions + where
             if keys is not None:
                 where.insert(0, f"d.grams @@ CAST({self.param(_render(keys, True))} AS tsquery)")
             if not_keys is not None:
                 where.append(f"NOT (d.grams @@ CAST({self.param(_render(not_keys, True))} AS tsquery))")
             source = "search_doc d"
+            if window is not None:
+                inner = list(self.column_conditions)
+                if self.lower is not None:
+                    inner.append(f"d.sort_key >= {self.param(self.lower)}")
+                if self.upper is not None:
+                    inner.append(f"d.sort_key < {self.param(self.upper)}")
+                source = ("(SELECT * FROM search_doc d" + (" WHERE " + " AND ".join(inner) if inner else "")
+                          + f" ORDER BY d.sort_key DESC LIMIT {int(window)}) AS d")
+                where = [c for c in where if c not in self.column_conditions]
         else:
             # FTS5 hands out rowids (= sort keys) in order and takes the rowid bounds
             # itself; CROSS JOIN keeps it the outer loop, so LIMIT stops the walk early.
@@ -144,7 +167,7 @@ class CompiledQuery:
         if self.upper is not None:
             where.append(f"{order} < {self.param(self.upper)}")
         join = "" if self.pg else " AND d.doc_id = g.rowid"
-        return (f"SELECT {columns} FROM {source} WHERE " + " AND ".join(where) + join
+        return (f"SELECT {columns} FROM {source} WHERE " + (" AND ".join(where) or "1 = 1") + join
                 + (f" ORDER BY {order} DESC" if ordered else ""))
 
 
@@ -196,12 +219,12 @@ def compile_query(parsed: ParsedQuery, dialect: str, *, site_id: int | None = No
     if "site" in filters:
         site = int(site_id or 0)
         if q.pg:
-            q.conditions.append(f"d.site_id = {q.param(site)}")
+            q.column_conditions.append(f"d.site_id = {q.param(site)}")
         else:
             narrowing.append(("key", site_key(site)))
     if "status" in filters:
         if q.pg:
-            q.conditions.append(f"d.status = {q.param(filters['status'])}")
+            q.column_conditions.append(f"d.status = {q.param(filters['status'])}")
         else:
             narrowing.append(("key", status_key(filters["status"])))
     for name, column, namespace in (("issuing_org", "d.issuing_org", org_keys), ("doc_no", "d.doc_no", doc_no_keys)):

@@ -118,9 +118,9 @@ class NoticeSpider(scrapy.Spider):
     # -- list pages --------------------------------------------------------------------
 
     def _list_request(self, site: SiteSpec, column: ColumnSpec, page: PageRequest, *,
-                      first: bool = False, pending: list[PageRequest] | None = None) -> Request:
+                      first: bool = False, pending: list[PageRequest] | None = None, depth: int = 0) -> Request:
         meta = {"nw_site": site.key, "nw_kind": "list", "handle_httpstatus_all": False}
-        kwargs = {"site": site, "column": column, "page": page, "pending": pending or []}
+        kwargs = {"site": site, "column": column, "page": page, "pending": pending or [], "depth": depth}
         headers = dict(page.headers)
         if first:
             state = self.plan.columns.get(column.url)
@@ -135,7 +135,7 @@ class NoticeSpider(scrapy.Spider):
                        cb_kwargs=kwargs, meta=meta, dont_filter=True)
 
     def parse_list(self, response: Response, site: SiteSpec, column: ColumnSpec, page: PageRequest,
-                   pending: list[PageRequest]) -> Iterator[Any]:
+                   pending: list[PageRequest], depth: int = 0) -> Iterator[Any]:
         stats = self.crawler.stats
         assert stats is not None
         if response.status == 304:
@@ -148,7 +148,7 @@ class NoticeSpider(scrapy.Spider):
         if response.status >= 400:
             yield FetchErrorItem(site.key, response.url, "http", f"HTTP {response.status} on a list page")
             return
-        if page.page in (0, None) and page.kind == "list":
+        if depth == 0 and page.kind == "list":
             yield ColumnStateItem(site.key, column.url, _header(response, "ETag"),
                                   _header(response, "Last-Modified"), _now())
         family = column.family or site.family
@@ -191,7 +191,8 @@ class NoticeSpider(scrapy.Spider):
             target = self._site_for_url(entry.url) or site
             yield self._notice_request(target, entry.url, canon, column if target is site else None)
         queue = list(pending) + [r for r in listing.follow if r not in pending]
-        page_no = (page.page or 0) + 1
+        # Pages walked so far in this column (adapters do not always number their pages).
+        page_no = depth + 1
         stop_early = fresh == 0 and bool(self.plan.known) and page_no > self.plan.list_overlap
         if not queue:
             yield from self._column_finished(site, column, complete=True)
@@ -206,7 +207,7 @@ class NoticeSpider(scrapy.Spider):
             yield from self._column_finished(site, column, complete=False)
             return
         nxt, rest = queue[0], queue[1:]
-        yield self._list_request(site, column, nxt, pending=rest)
+        yield self._list_request(site, column, nxt, pending=rest, depth=page_no)
 
     def _column_finished(self, site: SiteSpec, column: ColumnSpec, *, complete: bool) -> Iterator[Any]:
         """Fetch known notices that this run's walk of the column no longer lists.

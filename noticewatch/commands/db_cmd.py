@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from noticewatch.commands._common import get_settings
 from storage import migrate
@@ -25,6 +25,8 @@ def upgrade(ctx: click.Context, revision: str) -> None:
     try:
         migrate.upgrade(settings.resolved_database_url, revision=revision)
     except SQLAlchemyError as exc:
+        if isinstance(exc, DBAPIError) and exc.statement is None:
+            raise  # could not connect: the CLI's handler prints "database unreachable: …"
         raise click.ClickException(f"migration failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
     click.echo(f"database at {revision}")
 

@@ -30,9 +30,24 @@ def _output(path: str | None) -> Iterator[IO[str]]:
         return
     target = Path(path)
     tmp = target.with_name(f".{target.name}.part")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        yield fh
-    tmp.replace(target)  # a half-written export never takes the real name
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+        tmp.replace(target)  # a half-written export never takes the real name
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _check_output(path: str | None) -> None:
+    """Refuse an unwritable -o before any work: one line, nothing written."""
+    if not path or path == "-":
+        return
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise click.ClickException(f"cannot write {path}: directory {parent} does not exist")
+    if Path(path).is_dir():
+        raise click.ClickException(f"cannot write {path}: it is a directory")
 
 
 def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +74,7 @@ def export(ctx: click.Context, fmt: str, site: str | None, date_from: datetime |
            status: str | None, changed_since: datetime | None, output: str | None, bag_dir: str | None) -> None:
     """Export notices, one JSON object (or CSV row) per notice."""
     settings = get_settings(ctx)
+    _check_output(output)
     if bag_dir:
         from noticewatch.commands.bag_export import export_bag
 

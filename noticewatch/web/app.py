@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from noticewatch.store import Store, open_store
 from noticewatch.timefmt import cst
-from noticewatch.web.security import SecurityHeaders
+from noticewatch.web.security import SecurityHeaders, safe_href
 
 if TYPE_CHECKING:
     from noticewatch.config import Settings
@@ -31,6 +31,7 @@ def _templates() -> Jinja2Templates:
                       lstrip_blocks=True)
     env.filters["cst"] = lambda value: cst(value) if value else "—"
     env.filters["day"] = lambda value: (value or "")[:10] or "—"
+    env.filters["safe_href"] = safe_href  # links to stored URLs: http(s) only
     return Jinja2Templates(env=env)
 
 

@@ -49,6 +49,15 @@ def sanitize_body(body_html: str | None) -> str:
                      link_rel="noopener noreferrer nofollow", strip_comments=True)
 
 
+_WEB_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.I)
+
+
+def safe_href(url: str | None) -> str:
+    """``url`` if it is a plain http(s) URL, else ``#``: a stored URL is data from a site,
+    and ``javascript:`` (or ``java\tscript:``, ``data:``) must never become a link."""
+    return url if url and _WEB_URL.fullmatch(url) else "#"
+
+
 def safe_download_type(media_type: str | None) -> str:
     if not media_type or _ACTIVE_TYPES.search(media_type) or "/" not in media_type:
         return "application/octet-stream"

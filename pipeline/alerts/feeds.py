@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,7 +18,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.alerts.messages import KIND_LABELS, archive_url, item_html, item_text
+from pipeline.alerts.messages import KIND_LABELS, archive_url, item_html, item_text, web_link
 from storage.alert_items import AlertItem, load_alert_items, recent_events
 from storage.models import Site, Subscription
 
@@ -50,12 +51,14 @@ def _fill(fg: FeedGenerator, items: Sequence[AlertItem], base_url: str) -> None:
         entry.id(f"{base_url.rstrip('/')}/events/{item.event_id}")
         entry.guid(f"noticewatch-event-{item.event_id}", permalink=False)
         entry.title(f"【{KIND_LABELS.get(item.kind, item.kind)}】{item.title}")
-        entry.link(href=item.url, rel="alternate")
+        entry.link(href=web_link(item.url), rel="alternate")
         entry.link(href=archive_url(base_url, item.notice_id), rel="related", title="存档副本")
         entry.published(item.created_at)
         entry.updated(item.created_at)
         entry.author({"name": item.site_name})
-        entry.summary(item_text(item, base_url))
+        # Escaped and typed html: RSS readers render <description> as HTML, so plain text
+        # holding "<script>" would be markup there.
+        entry.summary(escape(item_text(item, base_url)), type="html")
         entry.content(item_html(item, base_url), type="html")
 
 

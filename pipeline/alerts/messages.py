@@ -7,6 +7,7 @@ escapes it, so a notice titled ``<script>`` cannot inject markup into an e-mail.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,8 +18,9 @@ from noticewatch.timefmt import cst, iso_cst
 from storage.alert_items import AlertItem, Change
 
 __all__ = ["KIND_LABELS", "AlertMessage", "archive_url", "digest_message", "instant_message", "item_html", "item_text",
-           "sample_item", "sample_message"]
+           "sample_item", "sample_message", "web_link"]
 
+_WEB_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.I)
 KIND_LABELS = {"new": "新发布", "changed": "已更新", "withdrawn": "已撤回"}
 _ATTACHMENT_VERBS = {"added": "新增", "removed": "删除", "replaced": "替换"}
 
@@ -78,6 +80,12 @@ def item_text(item: AlertItem, base_url: str) -> str:
     return "\n".join(lines)
 
 
+def web_link(url: str) -> str:
+    """The URL if it is plain http(s), else ``#``: a stored URL is site data, and a
+    ``javascript:`` link in a mail client or feed reader is script."""
+    return url if _WEB_URL.fullmatch(url or "") else "#"
+
+
 def item_html(item: AlertItem, base_url: str) -> str:
     meta = [f"{escape(item.site_name)}" + (f" · {escape('、'.join(item.columns))}" if item.columns else "")]
     for label, value in (("发布日期", item.published_at), ("发布机构", item.issuing_org), ("文号", item.doc_no)):
@@ -88,7 +96,7 @@ def item_html(item: AlertItem, base_url: str) -> str:
         f"<h3>【{escape(KIND_LABELS.get(item.kind, item.kind))}】{escape(item.title)}</h3>"
         f"<p>{'<br>'.join(meta)}</p>"
         + (f"<ul>{changes}</ul>" if changes else "")
-        + f'<p><a href="{escape(item.url, quote=True)}">原文</a> · '
+        + f'<p><a href="{escape(web_link(item.url), quote=True)}">原文</a> · '
         f'<a href="{escape(archive_url(base_url, item.notice_id), quote=True)}">存档副本</a></p>'
     )
 

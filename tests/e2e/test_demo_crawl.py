@@ -53,6 +53,12 @@ def test_crawl_archives_every_demo_notice_once(tmp_path: Path, demo_web: DemoWeb
         for blob in blobs:
             assert archive.store.blobs.hash_file(blob.sha256) == blob.sha256
         assert session.scalar(select(func.count()).select_from(NoticeVersion)) == len(stored)
+        # Reposts (verbatim and lightly edited) are linked to their original, and nothing else is.
+        by_id = {n.id: n for n in stored.values()}
+        linked = {url: by_id[n.duplicate_of_id].canonical_url for url, n in stored.items() if n.duplicate_of_id}
+        url_of = {t["id"]: canonicalize_url(t["url"]) for t in truth}
+        expected_links = {canonicalize_url(t["url"]): url_of[t["repost_of"]] for t in truth if t.get("repost_of")}
+        assert linked == expected_links
 
     # A second crawl of the same world adds no notices and no versions.
     again = archive.crawl(demo_web.proxy_url)
