@@ -216,17 +216,17 @@ def compile_query(parsed: ParsedQuery, dialect: str, *, site_id: int | None = No
         covered = {id(t) for t in _covered_terms(tree)} if base is not None else set()
         q.conditions.append(_condition(q, tree, covered))
     filters = parsed.filters
+    # Site and status are keys too (GIN skips through a long posting list using a short
+    # one); PostgreSQL also gets the columns, which the windowed walk filters on.
     if "site" in filters:
         site = int(site_id or 0)
+        narrowing.append(("key", site_key(site)))
         if q.pg:
             q.column_conditions.append(f"d.site_id = {q.param(site)}")
-        else:
-            narrowing.append(("key", site_key(site)))
     if "status" in filters:
+        narrowing.append(("key", status_key(filters["status"])))
         if q.pg:
             q.column_conditions.append(f"d.status = {q.param(filters['status'])}")
-        else:
-            narrowing.append(("key", status_key(filters["status"])))
     for name, column, namespace in (("issuing_org", "d.issuing_org", org_keys), ("doc_no", "d.doc_no", doc_no_keys)):
         if name in filters:
             value = normalize(filters[name])

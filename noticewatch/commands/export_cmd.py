@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +57,25 @@ def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, output: str | None) -> int:
+    """Write export rows as JSON Lines or CSV to ``output`` (standard output for None or -)."""
+    count = 0
+    with _output(output) as fh:
+        if fmt == "jsonl":
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+        else:
+            writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(_csv_row(row))
+                count += 1
+    if output and output != "-":
+        click.echo(f"exported {count} notices to {output}", err=True)
+    return count
+
+
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--site", default=None, help="Only this site key.")
@@ -81,25 +100,12 @@ def export(ctx: click.Context, fmt: str, site: str | None, date_from: datetime |
         export_bag(settings, Path(bag_dir), site=site, date_from=date_from, date_to=date_to, status=status)
         return
     store = open_store(settings)
-    count = 0
     try:
-        with store.factory() as session, _output(output) as fh:
+        with store.factory() as session:
             since = changed_since.replace(tzinfo=changed_since.tzinfo or CST) if changed_since else None
-            rows = repository.iter_export_rows(
+            write_rows(repository.iter_export_rows(
                 session, site_key=site, status=status, since=since,
                 published_from=date_from.date() if date_from else None,
-                published_to=date_to.date() if date_to else None)
-            if fmt == "jsonl":
-                for row in rows:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    count += 1
-            else:
-                writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow(_csv_row(row))
-                    count += 1
+                published_to=date_to.date() if date_to else None), fmt, output)
     finally:
         store.close()
-    if output and output != "-":
-        click.echo(f"exported {count} notices to {output}", err=True)

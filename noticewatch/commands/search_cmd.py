@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sys
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from noticewatch.commands._common import get_settings
-from noticewatch.commands.export_cmd import CSV_FIELDS, _csv_row, _output
+from noticewatch.commands.export_cmd import write_rows
 from noticewatch.store import open_store
 from storage import search as search_api
 from storage.export import export_row
@@ -104,21 +103,7 @@ def search(ctx: click.Context, query: str, site: str | None, column: str | None,
 
 
 def _export(session: Session, parsed: search_api.ParsedQuery, fmt: str, output: str | None) -> None:
-    count = 0
-    rows = _export_rows(session, search_api.iter_search_ids(session, parsed))
-    with _output(output) as fh:
-        if fmt == "jsonl":
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
-        else:
-            writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(_csv_row(row))
-                count += 1
-    if output and output != "-":
-        click.echo(f"exported {count} notices to {output}", err=True)
+    write_rows(_export_rows(session, search_api.iter_search_ids(session, parsed)), fmt, output)
 
 
 def _print_hits(result: search_api.SearchResult, color: bool) -> None:
