@@ -113,12 +113,12 @@ def child_env(proxy: str, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_mode(mode: str, sites: int) -> dict[str, object]:
+def run_mode(mode: str, sites: int, extra_settings: list[str] | None = None) -> dict[str, object]:
     from sqlalchemy import func, select
 
     from noticewatch.config import load_settings
     from noticewatch.store import open_store
-    from storage.models import Notice
+    from storage.models import CrawlRun, Notice
 
     work = Path(tempfile.mkdtemp(prefix=f"scale-{mode}-"))
     registry = work / "sites.yaml"
@@ -143,9 +143,10 @@ def run_mode(mode: str, sites: int) -> dict[str, object]:
     settings = load_settings(env=env_vars, cwd=work)
     store = open_store(settings)  # migrate before the crawl processes start
     overrides: list[str] = []
-    for pair in POLITE:
+    for pair in [*POLITE, *(extra_settings or [])]:
         overrides += ["-s", pair]
     cmd = [sys.executable, "-m", "noticewatch"]
+    server_cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
     started = time.monotonic()
     try:
         if mode == "one":
@@ -157,8 +158,14 @@ def run_mode(mode: str, sites: int) -> dict[str, object]:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
         codes = [p.wait() for p in procs]
         elapsed = time.monotonic() - started
+        server_cpu = _cpu_seconds(resource.RUSAGE_SELF) - server_cpu_before
         with store.factory() as session:
             stored = int(session.scalar(select(func.count()).select_from(Notice)) or 0)
+            # Each worker (or the one crawl) merges Scrapy's stats into the run it closes;
+            # the largest elapsed time is the Scrapy part of the wall time.
+            runs = [r.stats or {} for r in session.scalars(select(CrawlRun))]
+        responses = sum(int(r.get("downloader/response_count", 0)) for r in runs)
+        scrapy_seconds = max((float(r.get("elapsed_time_seconds", 0)) for r in runs), default=0.0)
     finally:
         server.shutdown()
         store.close()
@@ -170,32 +177,47 @@ def run_mode(mode: str, sites: int) -> dict[str, object]:
     return {"mode": mode, "sites": sites, "exit_codes": codes, "seconds": round(elapsed, 1),
             "sites_per_minute": round(sites / elapsed * 60, 1), "notices": stored,
             "notices_expected": sites * NOTICES_PER_SITE, "peak_rss_mib": round(peak_kib / 1024, 1),
-            "politeness_floor_seconds": 6}
+            "politeness_floor_seconds": 6, "responses": responses,
+            "scrapy_seconds": round(scrapy_seconds, 1),
+            "responses_per_second": round(responses / scrapy_seconds, 1) if scrapy_seconds else None,
+            # CPU of every crawl process (noticewatch crawl/worker + scrapy) and of the fake web.
+            "crawl_cpu_seconds": round(_cpu_seconds(resource.RUSAGE_CHILDREN), 1),
+            "server_cpu_seconds": round(server_cpu, 1)}
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sites", type=int, default=500)
     parser.add_argument("--modes", default="one,two")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra Scrapy setting for the crawl processes (repeatable), for experiments")
     parser.add_argument("--run", help=argparse.SUPPRESS)  # internal: run one mode in this process
     args = parser.parse_args(argv)
     if args.run:
-        print(json.dumps(run_mode(args.run, args.sites)), flush=True)
+        print(json.dumps(run_mode(args.run, args.sites, args.set)), flush=True)
         return 0
     results = []
     for mode in args.modes.split(","):
-        out = subprocess.run([sys.executable, __file__, "--run", mode, "--sites", str(args.sites)],
+        extra = [f"--set={pair}" for pair in args.set]
+        out = subprocess.run([sys.executable, __file__, "--run", mode, "--sites", str(args.sites), *extra],
                              capture_output=True, text=True, timeout=900, check=True)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(result), flush=True)
         results.append(result)
-    print(f"\n{'mode':<6}{'sites':>7}{'seconds':>9}{'sites/min':>11}{'notices':>9}{'peak RSS MiB':>14}")
+    print(f"\n{'mode':<6}{'sites':>7}{'seconds':>9}{'sites/min':>11}{'notices':>9}{'peak RSS MiB':>14}"
+          f"{'resp/s':>8}{'crawl CPU s':>13}")
     for r in results:
         if "skipped" in r:
             print(f"{r['mode']:<6} skipped: {r['skipped']}")
             continue
         print(f"{r['mode']:<6}{r['sites']:>7}{r['seconds']:>9}{r['sites_per_minute']:>11}"
-              f"{r['notices']:>9}{r['peak_rss_mib']:>14}")
+              f"{r['notices']:>9}{r['peak_rss_mib']:>14}{r['responses_per_second']!s:>8}"
+              f"{r['crawl_cpu_seconds']:>13}")
     return 0
 
 

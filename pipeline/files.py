@@ -96,7 +96,11 @@ class AttachmentsPipeline(FilesPipeline):
                 value["url"] = url
                 files.append(value)
             else:
-                reason = str(getattr(value, "value", value)) or type(getattr(value, "value", value)).__name__
+                error = getattr(value, "value", value)
+                # Scrapy raises a bare FileException "from" the real error (a full disk's
+                # ENOSPC, a permission error): the cause is the readable reason.
+                cause = getattr(error, "__cause__", None) or getattr(error, "__context__", None)
+                reason = str(error) or (str(cause) if cause else "") or type(error).__name__
                 failures.append({"url": url, "name": names.get(url) or _name_from_url(url), "reason": reason})
                 self.crawler.stats.inc_value("attachments/failed")
         ItemAdapter(item)["files"] = files

@@ -1,4 +1,12 @@
-"""Last pipeline stage: one transaction per item (notice, version, blobs, alert events)."""
+"""Last pipeline stage: one transaction per item (notice, version, blobs, alert events).
+
+The transactions run on one dedicated writer thread, not on the reactor thread: while
+SQLite commits (or PostgreSQL answers) the crawl keeps downloading and parsing. One
+thread keeps the writes in the order items arrive (a notice's ``NoticeItem`` before a
+later ``NoticeGoneItem`` for it) and keeps SQLite to a single writer. ``process_item``
+returns only after its transaction committed, so an item Scrapy considers done is
+stored: a kill loses exactly what it lost before, the items still in flight.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,10 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.orm import Session, sessionmaker
+from twisted.internet import reactor, threads
+from twisted.python.threadpool import ThreadPool
 
 from crawler.items import (
     ColumnStateItem,
@@ -57,6 +68,7 @@ class PersistPipeline:
         self.factory: sessionmaker[Session] | None = None
         self.run_id: int | None = None
         self.owns_run = False
+        self.writer: ThreadPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PersistPipeline:
@@ -81,48 +93,75 @@ class PersistPipeline:
             with self.factory.begin() as session:
                 self.run_id = repository.start_run(session, site_key=None, trigger=self.trigger).id
             self.owns_run = True
+        # One thread, so writes keep their arrival order (a Twisted pool runs its queue FIFO).
+        self.writer = ThreadPool(minthreads=1, maxthreads=1, name="persist-writer")
+        self.writer.start()
+
+    def close_spider(self) -> None:
+        # Every process_item has returned by now (Scrapy waits for items in progress).
+        if self.writer is not None:
+            self.writer.stop()
+            self.writer = None
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListPageItem):
+            outcome = None  # only tallied for site health: no database work, no trip to the writer
+        elif self.writer is None:
+            outcome = self.write(item)
+        else:
+            outcome = await maybe_deferred_to_future(
+                threads.deferToThreadPool(reactor, self.writer, self.write, item))
+        self.tally(item, outcome)  # on the reactor thread, like every other read of the tallies
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"persist/{type(item).__name__}")
+        return item
+
+    def write(self, item: Any) -> Any:
+        """One item's transaction (blocking: runs on the writer thread); returns its outcome."""
         assert self.factory is not None
-        stats = self.crawler.stats
         with self.factory.begin() as session:
             if isinstance(item, NoticeItem):
-                outcome = repository.apply_notice(session, notice_record(item, run_id=self.run_id))
-                self.counts[outcome.kind] += 1
-                self.figures.add(item.site_key, outcome.kind)
-                if outcome.joined_duplicates:
-                    self.counts["duplicate"] += 1
-                    self.figures.add(item.site_key, "duplicate")
-                if not item.parsed.title.strip() or not item.parsed.body_text.strip():
-                    self.figures.add(item.site_key, "missing_title" if not item.parsed.title.strip() else "missing_body")
-                self.counts["attachments_failed"] += len(item.file_failures)
-            elif isinstance(item, NoticeSeenItem):
+                return repository.apply_notice(session, notice_record(item, run_id=self.run_id))
+            if isinstance(item, NoticeSeenItem):
                 repository.mark_unchanged(session, NoticeUnchanged(
                     site_key=item.site_key, canonical_url=item.canonical_url,
                     column_urls=item.column_urls, seen_at=item.seen_at, run_id=self.run_id))
-                self.counts["seen"] += 1
-                self.figures.add(item.site_key, "seen")
             elif isinstance(item, NoticeGoneItem):
-                outcome = repository.mark_gone(session, NoticeGone(
+                return repository.mark_gone(session, NoticeGone(
                     site_key=item.site_key, canonical_url=item.canonical_url, reason=item.reason,
                     seen_at=item.seen_at, run_id=self.run_id))
-                if outcome is not None:
-                    self.counts["withdrawn"] += 1
-                    self.figures.add(item.site_key, "withdrawn")
             elif isinstance(item, FetchErrorItem):
                 repository.record_fetch_error(session, run_id=self.run_id, site_key=item.site_key,
                                               url=item.url, kind=item.kind, detail=item.detail)
-                self.counts["blocked" if item.kind == "blocked" else "failed"] += 1
-                self.figures.error(item.site_key, item.kind)
-            elif isinstance(item, ListPageItem):
-                self.figures.list_page(item.site_key, item.column_url, item.entries, not_modified=item.not_modified)
             elif isinstance(item, ColumnStateItem):
                 crawlstate.update_column_state(session, site_key=item.site_key, column_url=item.column_url,
                                                etag=item.etag, last_modified=item.last_modified,
                                                crawled_at=item.crawled_at)
-        if stats is not None:
-            stats.inc_value(f"persist/{type(item).__name__}")
-        return item
+        return None
+
+    def tally(self, item: Any, outcome: Any) -> None:
+        """Run counts and per-site figures for one stored item."""
+        if isinstance(item, NoticeItem):
+            self.counts[outcome.kind] += 1
+            self.figures.add(item.site_key, outcome.kind)
+            if outcome.joined_duplicates:
+                self.counts["duplicate"] += 1
+                self.figures.add(item.site_key, "duplicate")
+            if not item.parsed.title.strip() or not item.parsed.body_text.strip():
+                self.figures.add(item.site_key, "missing_title" if not item.parsed.title.strip() else "missing_body")
+            self.counts["attachments_failed"] += len(item.file_failures)
+        elif isinstance(item, NoticeSeenItem):
+            self.counts["seen"] += 1
+            self.figures.add(item.site_key, "seen")
+        elif isinstance(item, NoticeGoneItem):
+            if outcome is not None:
+                self.counts["withdrawn"] += 1
+                self.figures.add(item.site_key, "withdrawn")
+        elif isinstance(item, FetchErrorItem):
+            self.counts["blocked" if item.kind == "blocked" else "failed"] += 1
+            self.figures.error(item.site_key, item.kind)
+        elif isinstance(item, ListPageItem):
+            self.figures.list_page(item.site_key, item.column_url, item.entries, not_modified=item.not_modified)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.factory is None or self.run_id is None:

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 COUNT_CAP = 1_000  # totals above this are shown as "1000+": an exact count reads every match
-FACET_SAMPLE = 5_000  # facets count the newest matches up to this many
+FACET_SAMPLE = 2_000  # facets count the newest matches up to this many
 # PostgreSQL, queries of several (correlated) keys: first try the newest WINDOW rows.
 WINDOW = 1_000
 WINDOW_MIN_KEYS = 3

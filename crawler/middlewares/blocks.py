@@ -91,7 +91,11 @@ class BlockDetectionMiddleware:
         if request.meta.get("nw_site"):
             return str(request.meta["nw_site"])
         host = (urlparse_cached(request).hostname or "").lower()
-        sites = getattr(getattr(self.crawler, "spider", None), "sites_by_key", None) or {}
+        spider = getattr(self.crawler, "spider", None)
+        by_host = getattr(spider, "site_by_host", None)
+        if by_host:  # the notices spider's index: no scan of every site per robots.txt request
+            return by_host[host].key if host in by_host else site_of(request)
+        sites = getattr(spider, "sites_by_key", None) or {}
         return next((k for k, s in sites.items() if host in s.domains()), site_of(request))
 
     def process_request(self, request: Request) -> None:

@@ -77,8 +77,12 @@ class SiteBudgetMiddleware:
             return str(request.meta["nw_site"])
         host = urlparse_cached(request).hostname or ""
         if host not in self._site_by_host:
-            sites = getattr(getattr(self.crawler, "spider", None), "sites_by_key", None) or {}
-            self._site_by_host[host] = next((k for k, s in sites.items() if host in s.domains()), host)
+            spider = getattr(self.crawler, "spider", None)
+            by_host = getattr(spider, "site_by_host", None)  # the notices spider's index
+            sites = getattr(spider, "sites_by_key", None) or {}
+            self._site_by_host[host] = (
+                (by_host[host].key if host in by_host else host) if by_host
+                else next((k for k, s in sites.items() if host in s.domains()), host))
         return self._site_by_host[host]
 
     def process_request(self, request: Request) -> None:

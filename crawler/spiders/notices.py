@@ -72,6 +72,7 @@ class NoticeSpider(scrapy.Spider):
         # Loaded here, not in start(): pipelines open before start() runs and need the run id.
         self.plan = CrawlPlan.load(plan)
         self.registry: Registry | None = None
+        self.site_by_host: dict[str, SiteSpec] = {}  # filled in start()
         # canonical URL → columns that listed it in this run (one notice, many columns)
         self.columns_of: dict[str, set[str]] = defaultdict(set)
         self.requested: set[str] = set()
@@ -94,10 +95,13 @@ class NoticeSpider(scrapy.Spider):
         self.max_pages = self.settings.getint("NOTICEWATCH_MAX_PAGES_PER_COLUMN", 50)
         sites = self._sites()
         self.sites_by_key = {s.key: s for s in sites}
-        domains: set[str] = set()
+        # host → site: looked up for every listed URL and, by middlewares, for requests
+        # without an ``nw_site`` (robots.txt); a scan of every site would be quadratic.
+        self.site_by_host: dict[str, SiteSpec] = {}
         for site in sites:
-            domains.update(site.domains())
-        self.allowed_domains = sorted(domains)
+            for domain in site.domains():
+                self.site_by_host.setdefault(domain, site)
+        self.allowed_domains = sorted(self.site_by_host)
         for site in sites:
             for column in site.columns:
                 yield self._list_request(site, column, PageRequest(url=column.url, kind="list", page=0), first=True)
@@ -109,11 +113,7 @@ class NoticeSpider(scrapy.Spider):
                 yield self._notice_request(site, url, url)
 
     def _site_for_url(self, url: str) -> SiteSpec | None:
-        host = (urlsplit(url).hostname or "").lower()
-        for site in self.sites_by_key.values():
-            if host in site.domains():
-                return site
-        return None
+        return self.site_by_host.get((urlsplit(url).hostname or "").lower())
 
     # -- list pages --------------------------------------------------------------------
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 from . import pages as P
@@ -16,6 +15,7 @@ from .pages import Resp, esc
 from .world import World
 
 _PAGE = re.compile(r"(subPage|\d+)\.html$")
+_LOCATION = "ewb-location"
 
 
 def route(world: World, site: Site, method: str, path: str, query: dict[str, str],
@@ -26,25 +26,22 @@ def route(world: World, site: Site, method: str, path: str, query: dict[str, str
             return _list(world, site, col, int(query.get("cur_page", "1")))
         except (KeyError, ValueError):
             return None
-    for col in site.columns:
-        if path.startswith(col.path):
-            m = _PAGE.fullmatch(path[len(col.path):])
-            if m:
-                page = 1 if m.group(1) == "subPage" else int(m.group(1))
-                if page >= 2 or m.group(1) == "subPage":
-                    return _list(world, site, col, page)
-    n = world.notice_at(site.host, path)
-    if n is not None:
-        return _detail(world, site, n)
-    return None
+    hit = P.column_page(site, path, _PAGE)
+    if hit is not None:
+        col, m = hit
+        if m.group(1) == "subPage":
+            return _list(world, site, col, 1)
+        if int(m.group(1)) >= 2:  # page 1 is only ever subPage.html
+            return _list(world, site, col, int(m.group(1)))
+    return P.detail_at(world, site, path, _detail)
 
 
 def _list(world: World, site: Site, col: Column, page: int) -> Resp | None:
     items = world.column_notices(site, col)
-    pages = max(1, math.ceil(len(items) / col.per_page))
+    pages = P.page_count(len(items), col.per_page)
     if not 1 <= page <= pages:
         return None
-    chunk = items[(page - 1) * col.per_page: page * col.per_page]
+    chunk = P.page_slice(items, col.per_page, page)
     lis = "\n".join(
         f'<li class="ewb-list-node clearfix"><a href="{n.path}" class="ewb-list-name" '
         f'title="{esc(n.title)}" target="_blank">{esc(n.title)}</a>'
@@ -56,27 +53,21 @@ def _list(world: World, site: Site, col: Column, page: int) -> Resp | None:
         nav.append(f'<li{cls}><a href="{col.path}{href}">{p}</a></li>')
     if page < pages:
         nav.append(f'<li class="next"><a href="{col.path}{page + 1}.html">下一页</a></li>')
-    body = (P.head(site, col.name, col=col) + '<div class="ewb-location">' + P.crumbs(site, col)
-            + f'</div>\n<div class="ewb-info"><div class="ewb-info-hd">{esc(col.name)}</div>\n'
+    main = (f'<div class="ewb-info"><div class="ewb-info-hd">{esc(col.name)}</div>\n'
             f'<ul class="ewb-list">\n{lis}\n</ul>\n<div class="ewb-page"><ul class="m-pagination-page">'
-            + "".join(nav) + f'</ul><span class="ewb-page-total">共{pages}页</span></div></div>\n'
-            + P.footer(site))
-    last = world.column_last_modified(site, col)
-    return Resp(body=body, ctype="text/html; charset=utf-8", last_modified=last)
+            + "".join(nav) + f'</ul><span class="ewb-page-total">共{pages}页</span></div></div>\n')
+    return P.list_resp(world, site, col, P.list_page(site, col, main, location_class=_LOCATION))
 
 
 def _detail(world: World, site: Site, n: Notice) -> Resp:
-    col = site.column(n.home)
     atts = "".join(f'<li><a href="{a.file_path}" target="_blank">{esc(a.name)}</a></li>'
                    for a in n.attachments)
     src = f"<span>信息来源：{esc(n.source)}</span>" if n.source else ""
-    body = (P.head(site, n.title, n, col) + '<div class="ewb-location">' + P.crumbs(site, col) + "</div>\n"
-            f'<div class="ewb-article"><h2 class="ewb-article-tt">{esc(n.title)}</h2>\n'
+    main = (f'<div class="ewb-article"><h2 class="ewb-article-tt">{esc(n.title)}</h2>\n'
             f'<div class="ewb-article-sources">{src}<span>{site.date_prefix}'
             f"{P.fmt_date(site, n.published)}</span>"
             f'<span>浏览次数：<em id="viewcount">{P.view_count()}</em></span></div>\n'
             f'<div class="ewb-article-info">\n{P.body_html(n)}\n</div>\n'
             + (f'<div class="ewb-article-attach"><h4>附件下载</h4><ul>{atts}</ul></div>\n' if atts else "")
-            + "</div>\n" + P.neighbours(world, site, n) + P.bottom_tools() + P.footer(site))
-    return Resp(body=body, ctype="text/html; charset=utf-8", etag_basis=f"{n.id}-{n.version}",
-                last_modified=n.last_modified)
+            + "</div>\n")
+    return P.detail_resp(n, P.detail_page(world, site, n, main, location_class=_LOCATION))

@@ -8,7 +8,6 @@ every page also answers ``POST /fjdzapp/search`` as JSON. Detail pages carry the
 from __future__ import annotations
 
 import json
-import math
 import posixpath
 
 from . import pages as P
@@ -24,10 +23,7 @@ def route(world: World, site: Site, method: str, path: str, query: dict[str, str
     for col in site.columns:
         if path in (col.path, col.path + "index.htm", col.path + "index.html"):
             return _list(world, site, col)
-    n = world.notice_at(site.host, path)
-    if n is not None:
-        return _detail(world, site, n)
-    return None
+    return P.detail_at(world, site, path, _detail)
 
 
 def _href(col: Column, n: Notice) -> str:
@@ -52,7 +48,7 @@ def _list(world: World, site: Site, col: Column) -> Resp:
             f'<span class="bf-pass">{n.published:%Y-%m-%d}</span></li>'
             for n in first[start:start + 5])
         blocks.append(f'<div ms-visible="$showStatic({start + 1})">{lis}\n</div>')
-    pages = max(1, math.ceil(len(items) / col.per_page))
+    pages = P.page_count(len(items), col.per_page)
     script = (
         f"var SiteInfo={{searchId:'{_search_id(site)}',siteId:'{site.area_code}',"
         f"siteName:'{site.short}',projPath:'/'}};\n"
@@ -60,17 +56,14 @@ def _list(world: World, site: Site, col: Column) -> Resp:
         f"prepage:{col.per_page},pageCount:{pages},sortfield:'-docorderpri,-docreltime',"
         f"classsql:'chnlid={col.code}'}};"
     )
-    body = (P.head(site, col.name, col=col) + P.crumbs(site, col)
-            + f'<div class="list_base mar_t10"><div class="gl_tit">{esc(col.name)}</div>\n'
+    main = (f'<div class="list_base mar_t10"><div class="gl_tit">{esc(col.name)}</div>\n'
             '<ul class="list gl_list">\n' + "\n".join(blocks) + "\n"
             '<li ms-for="el in data" ms-if="!isStatic"><a ms-attr="{href:el.docpuburl}">{{el.doctitle}}</a>'
             '<span class="bf-pass">{{el.docreltime}}</span></li>\n</ul>\n'
             '<div class="pagination" id="pagination"></div></div>\n'
             f"<script>{script}</script>\n"
-            '<script src="/static/js/avalon.js"></script><script src="/static/js/fjdzList.js"></script>\n'
-            + P.footer(site))
-    last = world.column_last_modified(site, col)
-    return Resp(body=body, ctype="text/html; charset=utf-8", last_modified=last)
+            '<script src="/static/js/avalon.js"></script><script src="/static/js/fjdzList.js"></script>\n')
+    return P.list_resp(world, site, col, P.list_page(site, col, main))
 
 
 def _search(world: World, site: Site, form: dict[str, str]) -> Resp:
@@ -84,7 +77,7 @@ def _search(world: World, site: Site, form: dict[str, str]) -> Resp:
         return Resp(body=json.dumps({"pageCount": 0, "total": 0, "data": []}),
                     ctype="application/json;charset=UTF-8", cacheable=False)
     items = world.column_notices(site, col)
-    chunk = items[(page - 1) * prepage: page * prepage]
+    chunk = P.page_slice(items, prepage, page)
     data = [{
         "doctitle": n.title,
         "docpuburl": site.url(n.path),
@@ -96,7 +89,7 @@ def _search(world: World, site: Site, form: dict[str, str]) -> Resp:
         "chnlid": site.column(n.home).code,
         "docid": str(n.doc),
     } for n in chunk]
-    doc = {"pageCount": max(1, math.ceil(len(items) / prepage)), "total": len(items),
+    doc = {"pageCount": P.page_count(len(items), prepage), "total": len(items),
            "page": page, "prepage": prepage, "data": data}
     return Resp(body=json.dumps(doc, ensure_ascii=False), ctype="application/json;charset=UTF-8",
                 cacheable=False)
@@ -112,9 +105,8 @@ def _detail(world: World, site: Site, n: Notice) -> Resp:
     atts = "".join(f'<li><a href="./{posixpath.basename(a.file_path)}" target="_blank">{esc(a.name)}</a></li>'
                    for a in n.attachments)
     source = f'<span class="article_source">来源：{esc(n.source)}</span>' if n.source else ""
-    body = (
-        P.head(site, n.title, n, col) + P.crumbs(site, col) + block
-        + '<div class="article_component">\n'
+    main = (
+        block + '<div class="article_component">\n'
         f'<div class="article_title">{esc(n.title)}</div>\n'
         f'<div class="article_title_group">{source}'
         f'<span class="article_time">{site.date_prefix}{P.fmt_date(site, n.published)}</span>'
@@ -124,7 +116,5 @@ def _detail(world: World, site: Site, n: Notice) -> Resp:
         + '\n</div></div>\n'
         f'<div class="article_attachment"><h4>附件下载</h4><ul>{atts}</ul></div>\n'
         + P.qr_block() + P.related_links() + "</div>\n"
-        + P.neighbours(world, site, n) + P.bottom_tools() + P.footer(site)
     )
-    return Resp(body=body, ctype="text/html; charset=utf-8", etag_basis=f"{n.id}-{n.version}",
-                last_modified=n.last_modified)
+    return P.detail_resp(n, P.detail_page(world, site, n, main))

@@ -9,7 +9,6 @@ the body in ``#zoomcon``.
 from __future__ import annotations
 
 import json
-import math
 import re
 
 from . import pages as P
@@ -36,10 +35,7 @@ def route(world: World, site: Site, method: str, path: str, query: dict[str, str
     m = _API.fullmatch(path)
     if m:
         return _api(world, site, m.group(1), query)
-    n = world.notice_at(site.host, path)
-    if n is not None:
-        return _detail(world, site, n)
-    return None
+    return P.detail_at(world, site, path, _detail)
 
 
 def _index(site: Site) -> Resp:
@@ -73,9 +69,9 @@ def _api(world: World, site: Site, code: str, query: dict[str, str]) -> Resp:
     except ValueError:
         page = 1
     items = world.column_notices(site, col)
-    chunk = items[(page - 1) * col.per_page: page * col.per_page]
+    chunk = P.page_slice(items, col.per_page, page)
     doc = {"articles": [_article(site, n) for n in chunk], "total": len(items), "page": page,
-           "page_size": col.per_page, "pages": max(1, math.ceil(len(items) / col.per_page))}
+           "page_size": col.per_page, "pages": P.page_count(len(items), col.per_page)}
     return Resp(body=json.dumps(doc, ensure_ascii=False), ctype="application/json;charset=UTF-8",
                 cacheable=False)
 
@@ -109,5 +105,4 @@ def _detail(world: World, site: Site, n: Notice) -> Resp:
     body = (P.head(site, n.title, n, col) + P.crumbs(site, col) + '<div id="app">' + rendered + "</div>\n"
             f"<script>window._CONFIG = {{SID:'{_sid(site)}', DETAIL:{_json_script(detail)}}};</script>\n"
             + P.bottom_tools() + P.footer(site))
-    return Resp(body=body, ctype="text/html; charset=utf-8", etag_basis=f"{n.id}-{n.version}",
-                last_modified=n.last_modified)
+    return P.detail_resp(n, body)

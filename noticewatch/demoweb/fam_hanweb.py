@@ -8,8 +8,6 @@ lines. Attachments go through ``downfile.jsp``, which 302-redirects to the file.
 
 from __future__ import annotations
 
-import math
-
 from . import pages as P
 from .model import Column, Notice, Site
 from .pages import Resp, esc
@@ -31,10 +29,7 @@ def route(world: World, site: Site, method: str, path: str, query: dict[str, str
     for col in site.columns:
         if path in (col.path, col.entry):
             return _column(world, site, col)
-    n = world.notice_at(site.host, path)
-    if n is not None:
-        return _detail(world, site, n)
-    return None
+    return P.detail_at(world, site, path, _detail)
 
 
 def _record(site: Site, n: Notice) -> str:
@@ -60,8 +55,7 @@ def _column(world: World, site: Site, col: Column) -> Resp:
             f" perPage:{col.per_page}, totalRecord:{len(items)}, groupSize:3,"
             f" proxyUrl:'/module/web/jpage/dataproxy.jsp', ajaxParam:{ajax} }}); }});</script>\n"
             "</div>\n" + P.footer(site))
-    last = world.column_last_modified(site, col)
-    return Resp(body=body, ctype="text/html; charset=utf-8", last_modified=last)
+    return P.list_resp(world, site, col, body)
 
 
 def _int(d: dict[str, str], key: str, default: int) -> int:
@@ -91,7 +85,7 @@ def _proxy(world: World, site: Site, query: dict[str, str], form: dict[str, str]
     recs = "\n".join(_record(site, n) for n in items[start - 1:end])
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<datastore>\n'
             f"<totalrecord>{len(items)}</totalrecord>\n"
-            f"<totalpage>{max(1, math.ceil(len(items) / perpage))}</totalpage>\n"
+            f"<totalpage>{P.page_count(len(items), perpage)}</totalpage>\n"
             f"<recordset>\n{recs}\n</recordset>\n</datastore>")
     return Resp(body=body, ctype="text/xml;charset=UTF-8", cacheable=False)
 
@@ -122,14 +116,11 @@ def _detail(world: World, site: Site, n: Notice) -> Resp:
         f'<p><img src="/module/download/images/pdf.gif"><a href="{a.link.split(site.host, 1)[1]}">'
         f"{esc(a.name)}</a></p>" for a in n.attachments)
     src = f"<span>信息来源：{esc(n.source)}</span>" if n.source else ""
-    body = (P.head(site, n.title, n, col) + P.crumbs(site, col)
-            + (_disclosure(n, site) if col.policy else "")
+    main = ((_disclosure(n, site) if col.policy else "")
             + f'<div class="main-txt"><h1 class="title">{esc(n.title)}</h1>\n'
             f'<div class="info"><span>{site.date_prefix}{P.fmt_date(site, n.published)}</span>{src}'
             "</div>\n" + P.tools()
             + '<div id="zoom">\n<!--ContentStart-->\n' + P.body_html(n)
             + "\n<!--ContentEnd-->\n</div>\n"
-            + (f'<div class="fj">附件：{atts}</div>\n' if atts else "") + "</div>\n"
-            + P.neighbours(world, site, n) + P.bottom_tools() + P.footer(site))
-    return Resp(body=body, ctype="text/html; charset=utf-8", etag_basis=f"{n.id}-{n.version}",
-                last_modified=n.last_modified)
+            + (f'<div class="fj">附件：{atts}</div>\n' if atts else "") + "</div>\n")
+    return P.detail_resp(n, P.detail_page(world, site, n, main))

@@ -10,7 +10,6 @@ and the trap column's pagination never ends.
 from __future__ import annotations
 
 import json
-import math
 import posixpath
 import re
 
@@ -19,7 +18,8 @@ from .model import Column, Notice, Site
 from .pages import Resp, esc
 from .world import World
 
-_PAGE = re.compile(r"index(?:_(\d+))?\.(s?html)$")
+# The column folder itself, index.html or index_N.html (.shtml on some sites).
+_PAGE = re.compile(r"(?:index(?:_(\d+))?\.(s?html))?")
 
 
 def _ctype(site: Site) -> str:
@@ -36,22 +36,16 @@ def _meta_charset(site: Site) -> str:
 
 def route(world: World, site: Site, method: str, path: str, query: dict[str, str],
           form: dict[str, str]) -> Resp | None:
-    for col in site.columns:
-        if path == col.path:
-            return _list(world, site, col, 0)
-        if path.startswith(col.path):
-            m = _PAGE.fullmatch(path[len(col.path):])
-            if m and m.group(2) == site.ext:
-                return _list(world, site, col, int(m.group(1) or 0))
-    n = world.notice_at(site.host, path)
-    if n is not None:
-        return _detail(world, site, n)
-    return None
+    hit = P.column_page(site, path, _PAGE)
+    if hit is not None and hit[1].group(2) in (None, site.ext):
+        col, m = hit
+        return _list(world, site, col, int(m.group(1) or 0))
+    return P.detail_at(world, site, path, _detail)
 
 
 def _list(world: World, site: Site, col: Column, page: int) -> Resp | None:
     items = world.column_notices(site, col)
-    pages = max(1, math.ceil(len(items) / col.per_page))
+    pages = P.page_count(len(items), col.per_page)
     declared = pages + (1 if col.missing_tail else 0)
     if col.trap:
         declared = page + 2  # always one more page: a crawler must cap itself
@@ -70,14 +64,12 @@ def _list(world: World, site: Site, col: Column, page: int) -> Resp | None:
         href = rel if rel.startswith("..") else "./" + rel
         lis.append(f'<li><a href="{href}" title="{esc(n.title)}" target="_blank">{esc(n.title)}</a>'
                    f"<span>{P.list_date(site, n.published)}</span></li>")
-    body = (P.head(site, col.name, col=col, charset=_meta_charset(site)) + P.crumbs(site, col)
-            + f'<div class="list-box"><h2>{esc(col.name)}</h2>\n<ul class="list">\n'
+    main = (f'<div class="list-box"><h2>{esc(col.name)}</h2>\n<ul class="list">\n'
             + "\n".join(lis) + "\n</ul>\n"
             '<div class="page"><script type="text/javascript">\n'
-            f'createPageHTML({declared}, {page}, "index", "{site.ext}");\n</script></div></div>\n'
-            + P.footer(site))
-    last = world.column_last_modified(site, col)
-    return Resp(body=body, ctype=_ctype(site), last_modified=last)
+            f'createPageHTML({declared}, {page}, "index", "{site.ext}");\n</script></div></div>\n')
+    body = P.list_page(site, col, main, charset=_meta_charset(site))
+    return P.list_resp(world, site, col, body, ctype=_ctype(site))
 
 
 def _attachments(n: Notice) -> str:
@@ -114,15 +106,11 @@ def _detail(world: World, site: Site, n: Notice) -> Resp:
             f"{src}</div>\n")
     text = P.body_html(n)
     if site.body_variant == "union":
-        main = ('<div class="TRS_Editor"><div class="Custom_UnionStyle">\n' + text
-                + "\n</div></div>\n")
+        box = '<div class="TRS_Editor"><div class="Custom_UnionStyle">\n' + text + "\n</div></div>\n"
     elif site.body_variant == "zoom":
-        main = '<div id="zoom">\n' + text + "\n</div>\n"
+        box = '<div id="zoom">\n' + text + "\n</div>\n"
     else:
-        main = '<div id="mainText"><div class="trs_editor_view TRS_UEDITOR">\n' + text + "\n</div></div>\n"
-    body = (P.head(site, n.title, n, col, charset=charset) + P.crumbs(site, col)
-            + f'<div class="detail">{block}<h1 class="title">{esc(n.title)}</h1>\n{info}'
-            + P.tools() + main + _attachments(n) + "</div>\n" + P.neighbours(world, site, n)
-            + P.bottom_tools() + P.footer(site))
-    return Resp(body=body, ctype=_ctype(site), etag_basis=f"{n.id}-{n.version}",
-                last_modified=n.last_modified)
+        box = '<div id="mainText"><div class="trs_editor_view TRS_UEDITOR">\n' + text + "\n</div></div>\n"
+    main = (f'<div class="detail">{block}<h1 class="title">{esc(n.title)}</h1>\n{info}'
+            + P.tools() + box + _attachments(n) + "</div>\n")
+    return P.detail_resp(n, P.detail_page(world, site, n, main, charset=charset), ctype=_ctype(site))

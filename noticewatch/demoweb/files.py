@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from typing import Protocol
 
 from .model import Attachment
 
@@ -125,9 +126,15 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _save(obj: object) -> bytes:
+class _Saveable(Protocol):
+    """python-docx ``Document`` and openpyxl ``Workbook``: both save to a stream."""
+
+    def save(self, stream: io.BytesIO, /) -> object: ...
+
+
+def _save(obj: _Saveable) -> bytes:
     buf = io.BytesIO()
-    obj.save(buf)  # type: ignore[attr-defined]
+    obj.save(buf)
     return buf.getvalue()
 
 

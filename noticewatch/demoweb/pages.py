@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 
 _views = itertools.count(1732)
 
+HTML_UTF8 = "text/html; charset=utf-8"
+
 
 @dataclass
 class Resp:
@@ -30,6 +35,63 @@ class Resp:
     etag_basis: str | None = None  # None: hash of the body
     last_modified: datetime | None = None
     cacheable: bool = True
+
+
+def column_page(site: Site, path: str, page_name: re.Pattern[str]) -> tuple[Column, re.Match[str]] | None:
+    """The column whose folder holds ``path``, with ``page_name`` matched against the rest."""
+    for col in site.columns:
+        if path.startswith(col.path):
+            m = page_name.fullmatch(path[len(col.path):])
+            if m:
+                return col, m
+    return None
+
+
+def detail_at(world: World, site: Site, path: str,
+              render: Callable[[World, Site, Notice], Resp]) -> Resp | None:
+    """The family's detail page for the notice at ``path``, or None when there is none."""
+    n = world.notice_at(site.host, path)
+    return render(world, site, n) if n is not None else None
+
+
+def page_count(total: int, per_page: int) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+def page_slice(items: list[Notice], per_page: int, page: int) -> list[Notice]:
+    """The items of 1-based ``page``."""
+    return items[(page - 1) * per_page: page * per_page]
+
+
+def list_resp(world: World, site: Site, col: Column, body: str, ctype: str = HTML_UTF8) -> Resp:
+    """A list page: cacheable, Last-Modified from the newest change in the column."""
+    return Resp(body=body, ctype=ctype, last_modified=world.column_last_modified(site, col))
+
+
+def detail_resp(n: Notice, body: str, ctype: str = HTML_UTF8) -> Resp:
+    """A detail page: the ETag follows the notice's version, not the (view-counting) body."""
+    return Resp(body=body, ctype=ctype, etag_basis=f"{n.id}-{n.version}", last_modified=n.last_modified)
+
+
+def list_page(site: Site, col: Column, main: str, *, charset: str | None = "utf-8",
+              location_class: str = "") -> str:
+    """A whole list page around ``main``: head, location, footer."""
+    return head(site, col.name, col=col, charset=charset) + location(site, col, location_class) + main + footer(site)
+
+
+def detail_page(world: World, site: Site, n: Notice, main: str, *, charset: str | None = "utf-8",
+                location_class: str = "") -> str:
+    """A whole detail page around ``main``: head, location, 上一篇/下一篇, tools, footer."""
+    col = site.column(n.home)
+    return (head(site, n.title, n, col, charset=charset) + location(site, col, location_class) + main
+            + neighbours(world, site, n) + bottom_tools() + footer(site))
+
+
+def location(site: Site, col: Column, wrapper_class: str = "") -> str:
+    """The 当前位置 crumbs, in a ``<div class=wrapper_class>`` when given."""
+    if wrapper_class:
+        return f'<div class="{wrapper_class}">' + crumbs(site, col) + "</div>\n"
+    return crumbs(site, col)
 
 
 def esc(s: str | None) -> str:

@@ -12,9 +12,10 @@ from .model import CST, Column, Site
 
 
 def _c(path: str, name: str, code: str, count: int, *, entry: str | None = None,
-       policy: bool = False, per_page: int = 15, **kw: object) -> tuple[Column, int]:
+       policy: bool = False, per_page: int = 15, trap: bool = False, hostile: bool = False,
+       missing_tail: str = "") -> tuple[Column, int]:
     col = Column(path=path, name=name, code=code, entry=entry or path, policy=policy,
-                 per_page=per_page, **kw)  # type: ignore[arg-type]
+                 per_page=per_page, trap=trap, hostile=hostile, missing_tail=missing_tail)
     return col, count
 
 

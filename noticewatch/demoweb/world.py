@@ -12,7 +12,7 @@ import hashlib
 import random
 import threading
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from . import content
 from .model import CST, Attachment, Column, Notice, Site
@@ -289,9 +289,7 @@ class World:
                 if not hasattr(n, k):
                     raise AttributeError(f"notice has no field {k!r}")
                 setattr(n, k, v)
-            n.version += 1
-            n.modified = self._tick()
-            return n
+            return self._changed(n)
 
     def withdraw_notice(self, notice_id: str, how: str = "404") -> Notice:
         if how not in WITHDRAW_MODES:
@@ -299,27 +297,29 @@ class World:
         with self.lock:
             n = self.notices[notice_id]
             n.withdrawn = how
-            n.version += 1
-            n.modified = self._tick()
-            return n
+            return self._changed(n)
 
     def restore_notice(self, notice_id: str) -> Notice:
         with self.lock:
             n = self.notices[notice_id]
             n.withdrawn = None
-            n.version += 1
-            n.modified = self._tick()
-            return n
+            return self._changed(n)
+
+    def _changed(self, n: Notice) -> Notice:
+        """A new version: bumps the ETag basis and Last-Modified."""
+        n.version += 1
+        n.modified = self._tick()
+        return n
 
     def set_behaviour(self, site_key: str, *, fault_rate: float | None = None,
-                      blocked: str | None | bool = False, down: bool | None = None) -> None:
+                      blocked: str | None | Literal[False] = False, down: bool | None = None) -> None:
         """Per-site robustness switches; ``blocked=None`` unblocks, ``False`` leaves it."""
         with self.lock:
             site = self.sites[site_key]
             if fault_rate is not None:
                 site.fault_rate = max(0.0, min(1.0, fault_rate))
             if blocked is not False:
-                site.blocked = blocked  # type: ignore[assignment]
+                site.blocked = blocked
             if down is not None:
                 site.down = down
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,10 @@ class Truncated(Exception):
     """Raised inside an extractor when a cap is hit; the text so far is kept."""
 
 
-def _dispatch() -> dict[str, object]:
+Extractor = Callable[[bytes, Budget, int], ExtractResult]
+
+
+def _dispatch() -> dict[str, Extractor]:
     from . import archive, ofd, office, pdf
 
     return {
@@ -101,9 +105,7 @@ def extract_text(source: bytes | str | os.PathLike[str], media_type: str, *, lim
         return ExtractResult(None, f"too large to extract ({len(data)} bytes)")
     budget = Budget(limits)
     try:
-        result = extractor(data, budget, depth)  # type: ignore[operator]
+        return extractor(data, budget, depth)
     except Exception as exc:  # noqa: BLE001 - a hostile file must never stop the crawl
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         return ExtractResult(None, f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__)
-    assert isinstance(result, ExtractResult)
-    return result

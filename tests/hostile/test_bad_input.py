@@ -333,45 +333,63 @@ _blobstore.os = _Os()
 '''
 
 
-def test_crawl_on_a_full_disk_then_recovers(tmp_path: Path, demo_web: DemoWeb,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    """A crawl whose blob writes all fail: no blob and no temp file left, ``verify`` clean,
-    and the next crawl (disk freed) archives the attachments."""
+def _full_disk_crawl(tmp_path: Path, demo_web: DemoWeb) -> tuple[Any, dict[str, Any]]:
+    """Crawl mawei with every blob write failing (ENOSPC), in the real crawl process."""
+    from sqlalchemy import text
+
+    from noticewatch.commands.demo_cmd import DEMO_OVERRIDES, proxy_env
+    from noticewatch.crawling import run_crawl
+
     archive = make_archive(tmp_path)
     hook = tmp_path / "fulldisk"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    repo_root = str(Path(__file__).resolve().parents[2])
-    from noticewatch.commands.demo_cmd import DEMO_OVERRIDES, proxy_env
-    from noticewatch.crawling import run_crawl
-
     child_env = proxy_env(demo_web.proxy_url)
-    child_env["PYTHONPATH"] = os.pathsep.join([str(hook), repo_root, child_env.get("PYTHONPATH", "")])
-    full = run_crawl(archive.settings, archive.store, archive.registry, site_keys=["mawei"],
-                     overrides=(*DEMO_OVERRIDES, "ROBOTSTXT_OBEY=True"),
-                     registry_paths=[str(archive.registry_path)], env=child_env)
-    blobs = archive.data_dir / "blobs"
-    assert not list(blobs.rglob(".incoming-*")) if blobs.exists() else True
+    child_env["PYTHONPATH"] = os.pathsep.join([str(hook), str(Path(__file__).resolve().parents[2]),
+                                              child_env.get("PYTHONPATH", "")])
+    result = run_crawl(archive.settings, archive.store, archive.registry, site_keys=["mawei"],
+                       overrides=(*DEMO_OVERRIDES, "ROBOTSTXT_OBEY=True"),
+                       registry_paths=[str(archive.registry_path)], env=child_env)
     with archive.store.factory() as session:
-        from sqlalchemy import text
+        outcome = {
+            "status": result.status, "counts": result.counts,
+            "stored": session.execute(text(
+                "select count(*) from version_attachment where blob_sha256 is not null")).scalar_one(),
+            "reasons": set(session.execute(text(
+                "select distinct skipped_reason from version_attachment where blob_sha256 is null")).scalars()),
+        }
+    return archive, outcome
 
-        skipped = session.execute(text(
-            "select count(*) from version_attachment where blob_sha256 is null and skipped_reason is not null"
-        )).scalar_one()
-        stored = session.execute(text("select count(*) from version_attachment where blob_sha256 is not null"
-                                      )).scalar_one()
-    FULL_DISK_OUTCOME.update(status=full.status, returncode=full.returncode, counts=full.counts,
-                             skipped=skipped, stored=stored)
-    assert stored == 0, "no attachment is recorded as archived when its bytes could not be written"
-    assert skipped > 0 or full.status == "failed", FULL_DISK_OUTCOME
+
+def test_crawl_on_a_full_disk(tmp_path: Path, demo_web: DemoWeb, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every blob write fails: no blob and no temp file left, no attachment recorded as
+    archived, the reason readable, ``verify`` clean afterwards."""
+    archive, outcome = _full_disk_crawl(tmp_path, demo_web)
     archive.store.close()
-    monkey_env = {"NOTICEWATCH_DATA_DIR": str(archive.data_dir)}
-    os.environ.update(monkey_env)
-    try:
-        code, out, err = run(capsys, "verify")
-    finally:
-        os.environ.pop("NOTICEWATCH_DATA_DIR")
+    assert outcome["counts"].get("attachments_failed", 0) > 0, outcome  # the hook really bit
+    assert outcome["stored"] == 0, outcome
+    assert outcome["reasons"] == {"[Errno 28] No space left on device"}, outcome
+    blobs = archive.data_dir / "blobs"
+    assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]
+    monkeypatch.setenv("NOTICEWATCH_DATA_DIR", str(archive.data_dir))
+    code, out, err = run(capsys, "verify")
     assert code == 0, out + err
 
 
-FULL_DISK_OUTCOME: dict[str, Any] = {}
+@pytest.mark.xfail(strict=True, reason="known gap (docs/security.md): attachments a full disk lost are not "
+                   "fetched again by the next run, and that run is recorded finished, not failed")
+def test_attachments_lost_to_a_full_disk_are_fetched_again(tmp_path: Path, demo_web: DemoWeb) -> None:
+    archive, outcome = _full_disk_crawl(tmp_path, demo_web)
+    try:
+        assert outcome["status"] == "failed" or outcome["counts"].get("attachments_failed", 0) > 0
+        archive.crawl(demo_web.proxy_url, sites=["mawei"])
+        with archive.store.factory() as session:
+            from sqlalchemy import text
+
+            stored = session.execute(text(
+                "select count(*) from version_attachment where blob_sha256 is not null")).scalar_one()
+        assert stored > 0
+        assert outcome["status"] == "failed"
+    finally:
+        archive.store.close()
