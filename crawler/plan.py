@@ -42,6 +42,8 @@ class CrawlPlan:
     check_gone: list[str] = field(default_factory=list)
     # Column URL → the active notices the store has linked to it, for spotting removals.
     column_members: dict[str, list[str]] = field(default_factory=dict)
+    # Notices to fetch again unconditionally (their attachments were not all stored).
+    refetch: list[str] = field(default_factory=list)
 
     def is_known(self, canonical_url: str) -> bool:
         return canonical_url in self.known
@@ -91,6 +93,7 @@ class CrawlPlan:
             columns={k: ColumnState(**v) for k, v in (data.get("columns") or {}).items()},
             check_gone=list(data.get("check_gone") or []),
             column_members={k: list(v) for k, v in (data.get("column_members") or {}).items()},
+            refetch=list(data.get("refetch") or []),
         )
 
     @classmethod

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Column, CrawlRun, Notice, NoticeColumn, Site
+from storage.models import Column, CrawlRun, Notice, NoticeColumn, Site, VersionAttachment
 
 
 def update_column_state(session: Session, *, site_key: str, column_url: str, etag: str | None,
@@ -71,5 +71,17 @@ def build_plan(session: Session, *, site_keys: Sequence[str], run_id: int | None
         .where(Site.key.in_(site_keys), Notice.status == "active")
     ):
         members.setdefault(column_url, []).append(notice_url)
+    # Notices whose attachments could not be stored last time (full disk, transient
+    # failure) are fetched again without validators, so the files are downloaded.
+    # Files skipped for being over the size cap stay skipped.
+    refetch = sorted(set(session.scalars(
+        select(Notice.canonical_url)
+        .join(Site, Notice.site_id == Site.id)
+        .join(VersionAttachment, VersionAttachment.version_id == Notice.current_version_id)
+        .where(Site.key.in_(site_keys), Notice.status == "active", VersionAttachment.blob_sha256.is_(None),
+               or_(VersionAttachment.skipped_reason.is_(None),
+                   ~VersionAttachment.skipped_reason.like("%size cap%")))
+    )))
     return {"run_id": run_id, "recheck_days": recheck_days, "list_overlap": list_overlap,
-            "known": known, "columns": columns, "check_gone": [], "column_members": members}
+            "known": known, "columns": columns, "check_gone": [], "column_members": members,
+            "refetch": refetch}

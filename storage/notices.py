@@ -7,7 +7,7 @@ back together. Nothing here commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -110,6 +110,8 @@ def apply_notice(session: Session, record: NoticeRecord) -> Outcome:
     if reactivated:
         notice.status = "active"
         notice.withdrawn_at = None
+    if notice.content_fingerprint != fingerprint:
+        _fill_missing_attachments(session, notice, record, fingerprint)
     if notice.content_fingerprint == fingerprint and notice.current_version_id is not None:
         session.flush()
         if not reactivated:
@@ -121,6 +123,34 @@ def apply_notice(session: Session, record: NoticeRecord) -> Outcome:
     event = _event(session, kind="changed", notice=notice, version_id=version_id, run_id=record.run_id)
     return Outcome("reactivated" if reactivated else "changed", notice.id, version_id,
                    notice.version_count, notice.duplicate_of_id, event.id)
+
+
+def _fill_missing_attachments(session: Session, notice: Notice, record: NoticeRecord, fingerprint: str) -> bool:
+    """Complete the current version with attachments an earlier fetch could not store.
+
+    A download that failed (full disk, transient error) left a version attachment
+    without a blob. When the notice is fetched again and differs only in now having
+    those files, the files belong to the same version: filling them in is not an edit.
+    """
+    version = session.get(NoticeVersion, notice.current_version_id) if notice.current_version_id else None
+    if version is None:
+        return False
+    missing = {canonicalize_url(a.url): a for a in version.attachments if a.blob_sha256 is None}
+    if not missing:
+        return False
+    as_before = replace(record, attachments=[
+        replace(a, blob=None) if canonicalize_url(a.url) in missing else a for a in record.attachments
+    ])
+    if content_fingerprint(as_before) != notice.content_fingerprint:
+        return False  # something else changed too: that is a new version
+    for attachment in record.attachments:
+        row = missing.get(canonicalize_url(attachment.url))
+        if row is not None and attachment.blob is not None:
+            row.blob_sha256 = _upsert_blob(session, attachment.blob)
+            row.skipped_reason = None
+    version.content_fingerprint = fingerprint
+    notice.content_fingerprint = fingerprint
+    return True
 
 
 def _create(

@@ -71,6 +71,7 @@ class NoticeSpider(scrapy.Spider):
         self.registry_paths = [p for p in registry.split(",") if p]
         # Loaded here, not in start(): pipelines open before start() runs and need the run id.
         self.plan = CrawlPlan.load(plan)
+        self.refetch = set(self.plan.refetch)
         self.registry: Registry | None = None
         self.site_by_host: dict[str, SiteSpec] = {}  # filled in start()
         # canonical URL → columns that listed it in this run (one notice, many columns)
@@ -107,7 +108,7 @@ class NoticeSpider(scrapy.Spider):
                 yield self._list_request(site, column, PageRequest(url=column.url, kind="list", page=0), first=True)
         # The re-check window: recent notices are re-fetched (conditionally) to catch
         # quiet edits that leave the list unchanged.
-        for url in [*self.plan.check_gone, *self.plan.recent_active()]:
+        for url in [*self.plan.refetch, *self.plan.check_gone, *self.plan.recent_active()]:
             site = self._site_for_url(url)
             if site is not None and url not in self.requested:
                 yield self._notice_request(site, url, url)
@@ -237,7 +238,7 @@ class NoticeSpider(scrapy.Spider):
         self.requested.add(canon)
         headers: dict[str, str] = {}
         known = self.plan.known.get(canon)
-        if known is not None and known.status == "active":
+        if known is not None and known.status == "active" and canon not in self.refetch:
             if known.etag:
                 headers["If-None-Match"] = known.etag
             if known.last_modified:
