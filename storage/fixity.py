@@ -53,18 +53,12 @@ class FixityReport:
                f"{len(self.corrupt)} corrupt, {len(self.orphans)} orphans, {len(self.incoming)} left-over temp files")
         yield (f"warc: {self.warc_files} files, {self.warc_records} records, {len(self.warc_problems)} problems, "
                f"{len(self.warc_missing)} referenced files missing")
-        for sha in self.missing:
-            yield f"MISSING blob {sha}"
-        for what in self.corrupt:
-            yield f"CORRUPT blob {what}"
-        for what in self.warc_missing:
-            yield f"MISSING warc {what}"
-        for what in self.warc_problems:
-            yield f"CORRUPT warc {what}"
-        for path in self.orphans:
-            yield f"orphan {path}"
-        for path in self.incoming:
-            yield f"left-over temp file {path}"
+        findings = (("MISSING blob", self.missing), ("CORRUPT blob", self.corrupt),
+                    ("MISSING warc", self.warc_missing), ("CORRUPT warc", self.warc_problems),
+                    ("orphan", self.orphans), ("left-over temp file", self.incoming))
+        for label, entries in findings:
+            for entry in entries:
+                yield f"{label} {entry}"
 
 
 def hash_path(path: Path) -> str:

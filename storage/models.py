@@ -95,7 +95,7 @@ class Notice(Base):
     content_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     body_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)  # exact reposts
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)  # near-duplicate signature
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id", ondelete="SET NULL"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id", ondelete="SET NULL"), index=True)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     first_seen_at: Mapped[datetime] = mapped_column(TZDateTime)

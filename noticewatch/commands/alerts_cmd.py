@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import click
 
 from noticewatch.commands._common import get_settings
@@ -26,11 +28,8 @@ def send(ctx: click.Context) -> None:
     right after sending) is sent again with the same idempotency key.
     """
     settings = get_settings(ctx)
-    store = open_store(settings)
-    try:
+    with closing(open_store(settings)) as store:
         report = send_due(store, settings)
-    finally:
-        store.close()
     click.echo(report.summary())
     for error in report.errors[:20]:
         click.echo(f"  failed: {error}", err=True)
@@ -44,13 +43,9 @@ def send(ctx: click.Context) -> None:
 @click.pass_context
 def log(ctx: click.Context, failed_only: bool, limit: int) -> None:
     """Show recent deliveries, newest first, and subscriptions flagged as failing."""
-    store = open_store(get_settings(ctx))
-    try:
-        with store.factory() as session:
-            rows = alert_store.delivery_log(session, failed_only=failed_only, limit=limit)
-            failing = [s for s in alert_store.list_subscriptions(session) if s.state == "failing"]
-    finally:
-        store.close()
+    with closing(open_store(get_settings(ctx))) as store, store.factory() as session:
+        rows = alert_store.delivery_log(session, failed_only=failed_only, limit=limit)
+        failing = [s for s in alert_store.list_subscriptions(session) if s.state == "failing"]
     for sub in failing:
         click.echo(f"! subscription #{sub.id} {sub.name} is failing: deliveries were given up")
     if not rows:
@@ -73,9 +68,6 @@ def log(ctx: click.Context, failed_only: bool, limit: int) -> None:
 def feeds(ctx: click.Context, out_dir: str) -> None:
     """Write Atom and RSS feeds as static files."""
     settings = get_settings(ctx)
-    store = open_store(settings)
-    try:
+    with closing(open_store(settings)) as store:
         written = write_static_feeds(store, out_dir, base_url=settings.public_base_url)
-    finally:
-        store.close()
     click.echo(f"wrote {len(written)} feeds to {out_dir}")

@@ -62,7 +62,10 @@ def print_archive_summary(store: Store, *, examples: int = 3) -> None:
         for row in site_overview(session):
             sites.add_row(*(str(row.get(k, "")) for k in ("key", "name", "family", "notices", "attachments")))
         console.print(sites)
-        for row in islice(repository.iter_export_rows(session), examples):
+        # Show the richest notices: those with attachments and disclosure fields first.
+        rows = sorted(islice(repository.iter_export_rows(session), 200),
+                      key=lambda r: (not r.get("attachments"), not r.get("doc_no"), r["id"]))
+        for row in rows[:examples]:
             body = (row.get("body_text") or "").replace("\n", " ")
             console.print(f"[bold]{row['title']}[/bold]  ({row['site_name']}, {row.get('published_at') or '-'})")
             console.print(f"  来源: {row.get('source') or '-'}  文号: {row.get('doc_no') or '-'}  "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 
 import click
 from sqlalchemy.orm import Session
 
 from noticewatch.commands._common import get_settings
+from noticewatch.config import Settings
 from noticewatch.store import open_store
 from noticewatch.timefmt import cst
 from pipeline.alerts.channels import DeliveryError, parse_channel
@@ -25,6 +27,10 @@ def _redacted(url: str) -> str:
     scheme, rest = url.split("://", 1)
     host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
     return f"{scheme}://{host}/…" if "/" in rest or "@" in rest else f"{scheme}://{host}"
+
+
+def _feed_url(settings: Settings, sub: Subscription) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/{feed_path(subscription=sub)}"
 
 
 def _find(session: Session, ref: str) -> Subscription:
@@ -68,45 +74,37 @@ def add(ctx: click.Context, name: str, channel_url: str, sites: tuple[str, ...],
     filters = {"sites": sites, "columns": columns, "all": all_words, "any": any_words,
                "none": none_words, "issuing_org": issuing_org, "doc_no": doc_no, "kinds": kinds,
                "backfill": backfill}
-    store = open_store(settings)
-    try:
-        with store.factory.begin() as session:
-            try:
-                sub = alerts.create_subscription(session, name=name, channel_url=channel_url,
-                                                 filters=filters, mode=mode, now=utcnow())
-            except ValueError as exc:
-                raise click.ClickException(str(exc)) from None
-            click.echo(f"added subscription #{sub.id} {sub.name} ({sub.mode})")
-            if channel_url.split(":", 1)[0].lower() in ("webhook+https", "webhook+http", "https", "http"):
-                click.echo(f"webhook signing secret: {sub.secret}")
-            click.echo(f"feed: {settings.public_base_url.rstrip('/')}/{feed_path(subscription=sub)}")
-    finally:
-        store.close()
+    with closing(open_store(settings)) as store, store.factory.begin() as session:
+        try:
+            sub = alerts.create_subscription(session, name=name, channel_url=channel_url,
+                                             filters=filters, mode=mode, now=utcnow())
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"added subscription #{sub.id} {sub.name} ({sub.mode})")
+        if channel_url.split(":", 1)[0].lower() in ("webhook+https", "webhook+http", "https", "http"):
+            click.echo(f"webhook signing secret: {sub.secret}")
+        click.echo(f"feed: {_feed_url(settings, sub)}")
 
 
 @subscriptions.command("list")
 @click.pass_context
 def list_(ctx: click.Context) -> None:
     """List subscriptions with their delivery counts; failing ones are marked."""
-    store = open_store(get_settings(ctx))
-    try:
-        with store.factory() as session:
-            counts = alerts.delivery_counts(session)
-            subs = alerts.list_subscriptions(session)
-            if not subs:
-                click.echo("no subscriptions (add one with `noticewatch subscriptions add`)")
-                return
-            click.echo(f"{'id':>4} {'name':20} {'mode':8} {'state':8} {'sent':>6} {'queued':>6} {'dead':>5}  channel")
-            for sub in subs:
-                c = counts.get(sub.id, {})
-                queued = c.get("pending", 0) + c.get("failed", 0) + c.get("sending", 0)
-                flag = " !" if sub.state == "failing" else ""
-                click.echo(f"{sub.id:>4} {sub.name[:20]:20} {sub.mode:8} {sub.state:8} {c.get('sent', 0):>6} "
-                           f"{queued:>6} {c.get('dead', 0):>5}  {_redacted(sub.channel_url)}{flag}")
-            if any(s.state == "failing" for s in subs):
-                click.echo("! failing: deliveries were given up; see `noticewatch alerts log --failed`")
-    finally:
-        store.close()
+    with closing(open_store(get_settings(ctx))) as store, store.factory() as session:
+        counts = alerts.delivery_counts(session)
+        subs = alerts.list_subscriptions(session)
+        if not subs:
+            click.echo("no subscriptions (add one with `noticewatch subscriptions add`)")
+            return
+        click.echo(f"{'id':>4} {'name':20} {'mode':8} {'state':8} {'sent':>6} {'queued':>6} {'dead':>5}  channel")
+        for sub in subs:
+            c = counts.get(sub.id, {})
+            queued = c.get("pending", 0) + c.get("failed", 0) + c.get("sending", 0)
+            flag = " !" if sub.state == "failing" else ""
+            click.echo(f"{sub.id:>4} {sub.name[:20]:20} {sub.mode:8} {sub.state:8} {c.get('sent', 0):>6} "
+                       f"{queued:>6} {c.get('dead', 0):>5}  {_redacted(sub.channel_url)}{flag}")
+        if any(s.state == "failing" for s in subs):
+            click.echo("! failing: deliveries were given up; see `noticewatch alerts log --failed`")
 
 
 @subscriptions.command("show")
@@ -115,22 +113,18 @@ def list_(ctx: click.Context) -> None:
 def show(ctx: click.Context, ref: str) -> None:
     """Show one subscription (NAME or ID) with its filters and latest deliveries."""
     settings = get_settings(ctx)
-    store = open_store(settings)
-    try:
-        with store.factory() as session:
-            sub = _find(session, ref)
-            click.echo(f"#{sub.id} {sub.name}")
-            click.echo(f"  channel: {_redacted(sub.channel_url)}")
-            click.echo(f"  mode:    {sub.mode}   state: {sub.state}   created: {cst(sub.created_at)}")
-            if sub.mode != "instant":
-                click.echo(f"  last digest: {cst(sub.last_digest_at)}")
-            click.echo(f"  filters: {json.dumps(sub.filters or {}, ensure_ascii=False)}")
-            click.echo(f"  feed:    {settings.public_base_url.rstrip('/')}/{feed_path(subscription=sub)}")
-            for row in alerts.delivery_log(session, subscription_id=sub.id, limit=10):
-                click.echo(f"  {row.status:8} attempts {row.attempts}  event {row.event_id} {row.kind:9} "
-                           f"{row.title[:40]}" + (f"  error: {row.last_error}" if row.last_error else ""))
-    finally:
-        store.close()
+    with closing(open_store(settings)) as store, store.factory() as session:
+        sub = _find(session, ref)
+        click.echo(f"#{sub.id} {sub.name}")
+        click.echo(f"  channel: {_redacted(sub.channel_url)}")
+        click.echo(f"  mode:    {sub.mode}   state: {sub.state}   created: {cst(sub.created_at)}")
+        if sub.mode != "instant":
+            click.echo(f"  last digest: {cst(sub.last_digest_at)}")
+        click.echo(f"  filters: {json.dumps(sub.filters or {}, ensure_ascii=False)}")
+        click.echo(f"  feed:    {_feed_url(settings, sub)}")
+        for row in alerts.delivery_log(session, subscription_id=sub.id, limit=10):
+            click.echo(f"  {row.status:8} attempts {row.attempts}  event {row.event_id} {row.kind:9} "
+                       f"{row.title[:40]}" + (f"  error: {row.last_error}" if row.last_error else ""))
 
 
 @subscriptions.command("remove")
@@ -138,15 +132,11 @@ def show(ctx: click.Context, ref: str) -> None:
 @click.pass_context
 def remove(ctx: click.Context, ref: str) -> None:
     """Remove a subscription (NAME or ID) and its delivery records."""
-    store = open_store(get_settings(ctx))
-    try:
-        with store.factory.begin() as session:
-            sub = _find(session, ref)
-            label = f"#{sub.id} {sub.name}"
-            alerts.delete_subscription(session, sub)
-        click.echo(f"removed subscription {label}")
-    finally:
-        store.close()
+    with closing(open_store(get_settings(ctx))) as store, store.factory.begin() as session:
+        sub = _find(session, ref)
+        label = f"#{sub.id} {sub.name}"
+        alerts.delete_subscription(session, sub)
+    click.echo(f"removed subscription {label}")
 
 
 @subscriptions.command("test")
@@ -155,13 +145,9 @@ def remove(ctx: click.Context, ref: str) -> None:
 def test(ctx: click.Context, ref: str) -> None:
     """Send a sample alert through the subscription's channel and report the result."""
     settings = get_settings(ctx)
-    store = open_store(settings)
-    try:
-        with store.factory() as session:
-            sub = _find(session, ref)
-            name, sub_id, url, secret = sub.name, sub.id, sub.channel_url, sub.secret
-    finally:
-        store.close()
+    with closing(open_store(settings)) as store, store.factory() as session:
+        sub = _find(session, ref)
+        name, sub_id, url, secret = sub.name, sub.id, sub.channel_url, sub.secret
     try:
         channel = parse_channel(url, settings)
         if not channel.pushes:

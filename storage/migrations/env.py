@@ -3,15 +3,11 @@ from __future__ import annotations
 from alembic import context
 
 from storage.db import make_engine
+from storage.migrate import include_object
 from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # The search index tables are managed by hand in 0003_search, not by the ORM.
-    return not (type_ == "table" and name is not None and name.startswith("search_"))
 
 
 def run_migrations_offline() -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
-from noticewatch.store import open_store
+from noticewatch.config import Settings
+from noticewatch.store import Store, open_store
 from pipeline.alerts.sender import send_due
 from storage import alerts
 from tests.alerts.conftest import NOW, add_site, make_settings, publish
@@ -19,21 +23,28 @@ def _part(msg: EmailMessage, subtype: str) -> str:
     return str(body.get_content())
 
 
-def test_instant_email_with_chinese_subject_and_both_links(tmp_path: Path, smtp_server) -> None:
-    port, inbox = smtp_server
-    settings = make_settings(tmp_path, smtp_port=port)
+@contextmanager
+def _subscribed_store(settings: Settings, **subscription: Any) -> Iterator[Store]:
+    """A store holding the test site and one subscription; closed on the way out."""
     store = open_store(settings)
     try:
         add_site(store)
         with store.factory.begin() as session:
-            alerts.create_subscription(session, name="土地", channel_url="mailto:reporter@example.cn",
-                                       filters={"any": ["土地"]}, now=NOW)
+            alerts.create_subscription(session, now=NOW, **subscription)
+        yield store
+    finally:
+        store.close()
+
+
+def test_instant_email_with_chinese_subject_and_both_links(tmp_path: Path, smtp_server) -> None:
+    port, inbox = smtp_server
+    settings = make_settings(tmp_path, smtp_port=port)
+    with _subscribed_store(settings, name="土地", channel_url="mailto:reporter@example.cn",
+                           filters={"any": ["土地"]}) as store:
         publish(store, "a", "关于<script>alert(1)</script>土地征收的公告", published_at="2024-05-05",
                 doc_no="马政〔2024〕12号")
         publish(store, "b", "无关公告")
         report = send_due(store, settings, now=NOW)
-    finally:
-        store.close()
 
     assert report.sent == 1 and report.failed == 0
     assert len(inbox.messages) == 1
@@ -59,12 +70,8 @@ def test_instant_email_with_chinese_subject_and_both_links(tmp_path: Path, smtp_
 def test_daily_digest_is_one_message_per_period(tmp_path: Path, smtp_server) -> None:
     port, inbox = smtp_server
     settings = make_settings(tmp_path, smtp_port=port)
-    store = open_store(settings)
-    try:
-        add_site(store)
-        with store.factory.begin() as session:
-            alerts.create_subscription(session, name="daily", channel_url="mailto:d@example.cn",
-                                       mode="daily", now=NOW)
+    with _subscribed_store(settings, name="daily", channel_url="mailto:d@example.cn",
+                           mode="daily") as store:
         publish(store, "a", "第一条公告")
         publish(store, "b", "第二条公告")
         assert send_due(store, settings, now=NOW).sent == 0  # same day it was created
@@ -73,8 +80,6 @@ def test_daily_digest_is_one_message_per_period(tmp_path: Path, smtp_server) -> 
         publish(store, "c", "第三条公告")
         again = send_due(store, settings, now=next_day + timedelta(hours=1))  # same period
         later = send_due(store, settings, now=next_day + timedelta(days=1))
-    finally:
-        store.close()
     assert (first.digests, again.digests, later.digests) == (1, 0, 1)
     assert len(inbox.messages) == 2
     first_text = _part(inbox.messages[0], "plain")

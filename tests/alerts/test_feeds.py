@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from noticewatch.config import Settings
 from noticewatch.store import Store
-from pipeline.alerts.feeds import build_feed, write_static_feeds
+from pipeline.alerts.feeds import FeedKind, build_feed, write_static_feeds
 from pipeline.alerts.sender import send_due
 from storage import alerts
 from tests.alerts.conftest import NOW, publish, withdraw
@@ -32,12 +32,12 @@ def archive(store: Store, settings: Settings) -> tuple[Store, int, str]:
 
 
 @pytest.mark.parametrize("kind", ["atom", "rss"])
-def test_site_and_subscription_feeds_parse(archive: tuple[Store, int, str], kind: str) -> None:
+def test_site_and_subscription_feeds_parse(archive: tuple[Store, int, str], kind: FeedKind) -> None:
     store, sub_id, _ = archive
     with store.factory() as session:
-        site = feedparser.parse(build_feed(session, site_key="mawei", kind=kind,  # type: ignore[arg-type]
+        site = feedparser.parse(build_feed(session, site_key="mawei", kind=kind,
                                            base_url="http://archive.example"))
-        mine = feedparser.parse(build_feed(session, subscription_id=sub_id, kind=kind,  # type: ignore[arg-type]
+        mine = feedparser.parse(build_feed(session, subscription_id=sub_id, kind=kind,
                                            base_url="http://archive.example"))
     assert not site.bozo and not mine.bozo
     assert site.version.startswith(kind)

@@ -89,7 +89,8 @@ def test_failures_back_off_then_give_up_and_flag_the_subscription(
     publish(store, "b", "另一条公告")
     assert send_due(store, settings, now=NOW + timedelta(days=1, seconds=1)).sent == 1
     with store.factory() as session:
-        assert session.get(Subscription, sub_id).state == "active"  # type: ignore[union-attr]
+        recovered = session.get(Subscription, sub_id)
+        assert recovered is not None and recovered.state == "active"
         assert len(alerts.delivery_log(session, failed_only=True)) == 1
 
 
