@@ -15,21 +15,15 @@ extract entries and a notice (title and body) from those pages.
 
 from __future__ import annotations
 
-import os
-import re
-import textwrap
 import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-
-import yaml
 
 from crawler.parsing._html import selector, squash
 from crawler.parsing.adapters import adapter_for
@@ -38,7 +32,13 @@ from crawler.parsing.families import ADAPTERS, FamilyAdapter, detect_family
 from crawler.parsing.families._common import breadcrumb_category
 from crawler.parsing.meta import read_meta
 from crawler.parsing.types import ExtractionError, ListEntry, ListPage, PageRequest, ParsedNotice
-from crawler.registry import RegistryError, SiteSpec, load_registry
+from crawler.registry_edit import add_to_registry, site_row, suggest_key
+
+__all__ = [
+    "WEIGHTS", "ColumnCheck", "Detection", "DiscoveryError", "FamilyScore", "Fetched", "Fetcher",
+    "NoticeCheck", "add_to_registry", "check_column", "detect_site", "fetcher_for", "list_entries",
+    "site_row", "suggest_key",
+]
 
 MiB = 1024 * 1024
 WEIGHTS = {"list": 0.55, "notice": 0.25, "entries": 0.1, "parsed": 0.1}
@@ -359,75 +359,3 @@ def check_column(url: str, fetcher: Fetcher, *, family: str = "auto",
             results.append(NoticeCheck(entry.url, error=getattr(exc, "reason", None) or str(exc)))
     return ColumnCheck(url=url, family=family, entries=listing.entries, follow=listing.follow,
                        page_count=listing.page_count, notices=results, detection=detection)
-
-
-# -- recording a site in a user registry file ---------------------------------------------
-
-_HOST_NOISE = {"www", "gov", "cn", "com", "net", "org", "edu"}
-
-
-def suggest_key(url: str, taken: Collection[str]) -> str:
-    """``www.mawei.gov.cn`` -> ``mawei`` (``mawei-2`` ... when taken)."""
-    host = (urlsplit(url).hostname or "site").lower()
-    labels = [re.sub(r"[^a-z0-9]+", "-", label).strip("-") for label in host.split(".")]
-    useful = [label for label in labels if label and label not in _HOST_NOISE]
-    base = useful[0] if useful else re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"
-    if not base[0].isalnum():
-        base = f"site-{base}"
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
-    return key
-
-
-def site_row(detection: Detection, *, key: str, family: str, name: str | None = None) -> dict[str, Any]:
-    """The registry entry (YAML shape) for a detected column; unverified until reviewed."""
-    host = (urlsplit(detection.final_url).hostname or "").lower()
-    return {
-        "key": key, "name": name or detection.site_name, "base_url": detection.base_url, "family": family,
-        "verified": False, "allowed_domains": [host],
-        "columns": [{"url": detection.url, "name": detection.column_name}],
-    }
-
-
-def _with_item(text: str, row: Mapping[str, Any]) -> str:
-    """``text`` with ``row`` appended to its ``sites`` list, keeping comments and layout
-    when the list is a plain block list at the end; else the file re-dumped."""
-    item = yaml.safe_dump([dict(row)], allow_unicode=True, sort_keys=False)
-    if not text.strip():
-        return "# Sites added with `noticewatch sites add`; edit freely (see crawler/sites.yaml).\nsites:\n" + item
-    match = re.search(r"(?m)^sites:[ \t]*\n(?:[ \t]*(?:#.*)?\n)*([ \t]*)- ", text)
-    if match:
-        candidate = text.rstrip("\n") + "\n" + textwrap.indent(item, match.group(1))
-        try:
-            data = yaml.safe_load(candidate)
-            if isinstance(data, dict) and isinstance(data.get("sites"), list) and data["sites"][-1] == dict(row):
-                return candidate
-        except yaml.YAMLError:
-            pass
-    data = yaml.safe_load(text) or {}
-    if not isinstance(data, dict):
-        raise RegistryError("the top level must be a mapping with a 'sites' list")
-    data["sites"] = [*(data.get("sites") or []), dict(row)]
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-
-
-def add_to_registry(path: Path, row: Mapping[str, Any], *, others: Sequence[Path] = ()) -> SiteSpec:
-    """Append ``row`` to the registry file ``path`` after validating the result together
-    with the ``others`` files (unknown keys, duplicate keys); the file is replaced
-    atomically, or left alone when anything is wrong (RegistryError)."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    candidate = _with_item(text, row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(candidate, encoding="utf-8")
-    try:
-        others = [p for p in others if Path(p).resolve() != path.resolve()]
-        registry = load_registry([*others, tmp])
-        os.replace(tmp, path)
-    except RegistryError as exc:
-        raise RegistryError(str(exc).replace(str(tmp), str(path))) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return registry.get(str(row["key"]))

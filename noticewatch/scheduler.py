@@ -230,7 +230,7 @@ class CrawlService:
 
     def deliver_alerts(self) -> None:
         try:
-            from pipeline.alerts.sender import send_due  # type: ignore[import-not-found]
+            from pipeline.alerts.sender import send_due
         except ImportError:
             if not self._alerts_missing_logged:
                 logger.warning("alert delivery unavailable (pipeline.alerts.sender not installed)")

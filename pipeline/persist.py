@@ -1,17 +1,23 @@
 """Last pipeline stage: one transaction per item (notice, version, blobs, alert events).
 
-The transactions run on one dedicated writer thread, not on the reactor thread: while
-SQLite commits (or PostgreSQL answers) the crawl keeps downloading and parsing. One
-thread keeps the writes in the order items arrive (a notice's ``NoticeItem`` before a
-later ``NoticeGoneItem`` for it) and keeps SQLite to a single writer. ``process_item``
+The crawl process is bound by one core, and storing a notice costs about as much CPU
+as fetching and parsing it. So the transactions leave the reactor thread: each item
+becomes an ``Operation`` (pipeline/persist_writer.py) that one writer thread hands, in
+arrival order, to a spawned writer process with its own engine (``PERSIST_PROCESS``,
+default on; off, or with an in-memory SQLite database, the thread runs it itself).
+One writer keeps the order (a notice's ``NoticeItem`` before a later
+``NoticeGoneItem`` for it) and keeps SQLite to a single writer. ``process_item``
 returns only after its transaction committed, so an item Scrapy considers done is
-stored: a kill loses exactly what it lost before, the items still in flight.
+stored: a kill loses what it lost before, the items still in flight, and the writer
+process, whose parent is gone, rolls back and exits.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +37,8 @@ from crawler.items import (
     NoticeItem,
     NoticeSeenItem,
 )
+from pipeline import persist_writer
+from pipeline.persist_writer import Operation, apply_operation
 from storage import crawlstate, health, repository
 from storage.db import make_engine, make_session_factory
 from storage.records import AttachmentRecord, NoticeGone, NoticeRecord, NoticeUnchanged, StoredBlob
@@ -60,9 +68,14 @@ def notice_record(item: NoticeItem, *, run_id: int | None) -> NoticeRecord:
 
 
 class PersistPipeline:
-    def __init__(self, *, database_url: str, trigger: str = "manual") -> None:
+    crawler: Crawler  # set by from_crawler
+
+    def __init__(self, *, database_url: str, trigger: str = "manual", use_process: bool = True) -> None:
         self.database_url = database_url
         self.trigger = trigger
+        # A second connection to an in-memory database would see another, empty database.
+        self.use_process = use_process and not database_url.endswith(":memory:") and database_url != "sqlite://"
+        self.process: ProcessPoolExecutor | None = None
         self.counts: Counter[str] = Counter()
         self.figures = health.SiteFigures()  # per-site yield, for site health
         self.factory: sessionmaker[Session] | None = None
@@ -75,7 +88,8 @@ class PersistPipeline:
         url = crawler.settings.get("NOTICEWATCH_DATABASE_URL")
         if not url:
             raise NotConfigured("NOTICEWATCH_DATABASE_URL is not set")
-        pipe = cls(database_url=url, trigger=crawler.settings.get("NOTICEWATCH_TRIGGER", "manual"))
+        pipe = cls(database_url=url, trigger=crawler.settings.get("NOTICEWATCH_TRIGGER", "manual"),
+                   use_process=crawler.settings.getbool("PERSIST_PROCESS", True))
         pipe.crawler = crawler
         # The run is closed on spider_closed, not in close_spider: only the signal carries
         # the finish reason (pipelines close before Scrapy records it in the stats).
@@ -96,12 +110,21 @@ class PersistPipeline:
         # One thread, so writes keep their arrival order (a Twisted pool runs its queue FIFO).
         self.writer = ThreadPool(minthreads=1, maxthreads=1, name="persist-writer")
         self.writer.start()
+        if self.use_process:
+            # spawn, not fork: forking a process that runs a reactor and threads is unsafe.
+            self.process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                               initializer=persist_writer.init_writer,
+                                               initargs=(self.database_url,))
+            self.process.submit(persist_writer.ready)  # start it now, not on the first item
 
     def close_spider(self) -> None:
         # Every process_item has returned by now (Scrapy waits for items in progress).
         if self.writer is not None:
             self.writer.stop()
             self.writer = None
+        if self.process is not None:
+            self.process.shutdown(wait=True)
+            self.process = None
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ListPageItem):
@@ -116,28 +139,36 @@ class PersistPipeline:
             self.crawler.stats.inc_value(f"persist/{type(item).__name__}")
         return item
 
+    def operation(self, item: Any) -> Operation | None:
+        """The database work for *item*, as picklable records (None: nothing to store)."""
+        if isinstance(item, NoticeItem):
+            return Operation("notice", notice_record(item, run_id=self.run_id))
+        if isinstance(item, NoticeSeenItem):
+            return Operation("seen", NoticeUnchanged(
+                site_key=item.site_key, canonical_url=item.canonical_url,
+                column_urls=item.column_urls, seen_at=item.seen_at, run_id=self.run_id))
+        if isinstance(item, NoticeGoneItem):
+            return Operation("gone", NoticeGone(
+                site_key=item.site_key, canonical_url=item.canonical_url, reason=item.reason,
+                seen_at=item.seen_at, run_id=self.run_id))
+        if isinstance(item, FetchErrorItem):
+            return Operation("fetch_error", {"run_id": self.run_id, "site_key": item.site_key, "url": item.url,
+                                             "kind": item.kind, "detail": item.detail})
+        if isinstance(item, ColumnStateItem):
+            return Operation("column_state", {"site_key": item.site_key, "column_url": item.column_url,
+                                              "etag": item.etag, "last_modified": item.last_modified,
+                                              "crawled_at": item.crawled_at})
+        return None
+
     def write(self, item: Any) -> Any:
         """One item's transaction (blocking: runs on the writer thread); returns its outcome."""
+        op = self.operation(item)
+        if op is None:
+            return None
+        if self.process is not None:
+            return self.process.submit(persist_writer.apply_in_writer, op).result()
         assert self.factory is not None
-        with self.factory.begin() as session:
-            if isinstance(item, NoticeItem):
-                return repository.apply_notice(session, notice_record(item, run_id=self.run_id))
-            if isinstance(item, NoticeSeenItem):
-                repository.mark_unchanged(session, NoticeUnchanged(
-                    site_key=item.site_key, canonical_url=item.canonical_url,
-                    column_urls=item.column_urls, seen_at=item.seen_at, run_id=self.run_id))
-            elif isinstance(item, NoticeGoneItem):
-                return repository.mark_gone(session, NoticeGone(
-                    site_key=item.site_key, canonical_url=item.canonical_url, reason=item.reason,
-                    seen_at=item.seen_at, run_id=self.run_id))
-            elif isinstance(item, FetchErrorItem):
-                repository.record_fetch_error(session, run_id=self.run_id, site_key=item.site_key,
-                                              url=item.url, kind=item.kind, detail=item.detail)
-            elif isinstance(item, ColumnStateItem):
-                crawlstate.update_column_state(session, site_key=item.site_key, column_url=item.column_url,
-                                               etag=item.etag, last_modified=item.last_modified,
-                                               crawled_at=item.crawled_at)
-        return None
+        return apply_operation(self.factory, op)
 
     def tally(self, item: Any, outcome: Any) -> None:
         """Run counts and per-site figures for one stored item."""

@@ -11,13 +11,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.clock import as_utc, utcnow
 from storage.dedupe import find_duplicate
 from storage.fingerprint import body_fingerprint, content_fingerprint, minhash_signature
+from storage.known_notices import KnownNotice, known_notices, notices_missing_from_lists
 from storage.models import (
     AlertEvent,
     Base,
@@ -61,18 +62,6 @@ class Outcome:
     # A new notice that joined a duplicate group, either as a copy or as the original
     # of copies crawled before it (which are then re-linked to it).
     joined_duplicates: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class KnownNotice:
-    """The store's view of one notice, handed to spiders in the crawl plan."""
-
-    etag: str | None
-    last_modified: str | None
-    published_at: str | None
-    status: str
-    content_fingerprint: str | None
-    last_fetched_at: datetime | None
 
 
 def _fit(model: type[Base], name: str, value: str | None) -> str | None:
@@ -381,52 +370,3 @@ def mark_gone(session: Session, item: NoticeGone) -> Outcome | None:
                    run_id=item.run_id)
     return Outcome("withdrawn", notice.id, notice.current_version_id, notice.version_count,
                    notice.duplicate_of_id, event.id)
-
-
-def known_notices(session: Session, *, site_key: str) -> dict[str, KnownNotice]:
-    """canonical URL → validators and state, for the crawl plan (one query, no ORM rows)."""
-    rows = session.execute(
-        select(
-            Notice.canonical_url, Notice.etag, Notice.last_modified, Notice.published_at,
-            Notice.status, Notice.content_fingerprint, Notice.last_fetched_at,
-        )
-        .join(Site, Notice.site_id == Site.id)
-        .where(Site.key == site_key)
-    )
-    return {
-        r.canonical_url: KnownNotice(
-            etag=r.etag,
-            last_modified=r.last_modified,
-            published_at=r.published_at,
-            status=r.status,
-            content_fingerprint=r.content_fingerprint,
-            last_fetched_at=as_utc(r.last_fetched_at) if r.last_fetched_at else None,
-        )
-        for r in rows
-    }
-
-
-def notices_missing_from_lists(
-    session: Session, *, site_key: str, since: datetime, limit: int | None = None
-) -> list[str]:
-    """Canonical URLs of active notices no column has listed since ``since``.
-
-    Notices never linked from a column (found by a re-check) count from
-    ``first_seen_at``. Oldest listing first, so a capped check starts with the likeliest.
-    """
-    last_listed = (
-        select(func.max(NoticeColumn.last_listed_at))
-        .where(NoticeColumn.notice_id == Notice.id)
-        .correlate(Notice)
-        .scalar_subquery()
-    )
-    seen = func.coalesce(last_listed, Notice.first_seen_at)
-    stmt = (
-        select(Notice.canonical_url)
-        .join(Site, Notice.site_id == Site.id)
-        .where(Site.key == site_key, Notice.status == "active", seen < as_utc(since))
-        .order_by(seen, Notice.id)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(session.scalars(stmt))

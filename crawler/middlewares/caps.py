@@ -141,9 +141,12 @@ class CappedCompressionMiddleware(HttpCompressionMiddleware):
             "DOWNLOAD_MAXSIZE")
         return cls(crawler=crawler, max_decompressed_size=cap)
 
-    def process_response(self, request: Request, response: Response) -> Response:  # type: ignore[override]
+    # Scrapy 2.19's base still declares the deprecated ``spider`` argument; we leave it out.
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         try:
-            return super().process_response(request, response)  # type: ignore[return-value]
+            return super().process_response(request, response)
         except IgnoreRequest as exc:
             cap = request.meta.get("download_maxsize", self._max_size)
             raise _refuse(request, f"decompressed size over the cap ({cap} bytes): {exc}", self.stats,

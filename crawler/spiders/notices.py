@@ -98,7 +98,7 @@ class NoticeSpider(scrapy.Spider):
         self.sites_by_key = {s.key: s for s in sites}
         # host → site: looked up for every listed URL and, by middlewares, for requests
         # without an ``nw_site`` (robots.txt); a scan of every site would be quadratic.
-        self.site_by_host: dict[str, SiteSpec] = {}
+        self.site_by_host = {}
         for site in sites:
             for domain in site.domains():
                 self.site_by_host.setdefault(domain, site)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
@@ -23,7 +24,7 @@ class FetchSpider(scrapy.Spider):
         self.urls = urls
         self.results = results
 
-    async def start(self):  # type: ignore[no-untyped-def]
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.urls:
             headers = {"If-None-Match": '"v1"'} if url.endswith("/etag") else {}
             yield scrapy.Request(url, headers=headers, meta={"nw_site": "local", "nw_kind": "notice"},

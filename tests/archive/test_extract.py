@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 from storage import mediatype as mt
 from storage.extract import Limits, extract_text
@@ -106,7 +107,7 @@ def test_garbage_and_unknown_types_give_reasons() -> None:
     assert "no text extraction" in (extract_text(b"\x89PNG", "image/png").error or "")
 
 
-def test_path_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_path_input(tmp_path: Path) -> None:
     path = tmp_path / "blob"
     path.write_bytes(samples.ofd())
     assert samples.TITLE in (extract_text(path, mt.OFD).text or "")

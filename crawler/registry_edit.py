@@ -1,0 +1,93 @@
+"""Recording a discovered site in a user registry file (``noticewatch sites add``).
+
+The new entry is appended keeping the file's comments and layout where it can, and the
+file is replaced atomically only after the whole registry still validates.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from crawler.registry import RegistryError, SiteSpec, load_registry
+
+if TYPE_CHECKING:
+    from crawler.discovery import Detection
+
+__all__ = ["add_to_registry", "site_row", "suggest_key"]
+
+_HOST_NOISE = {"www", "gov", "cn", "com", "net", "org", "edu"}
+
+
+def suggest_key(url: str, taken: Collection[str]) -> str:
+    """``www.mawei.gov.cn`` -> ``mawei`` (``mawei-2`` ... when taken)."""
+    host = (urlsplit(url).hostname or "site").lower()
+    labels = [re.sub(r"[^a-z0-9]+", "-", label).strip("-") for label in host.split(".")]
+    useful = [label for label in labels if label and label not in _HOST_NOISE]
+    base = useful[0] if useful else re.sub(r"[^a-z0-9]+", "-", host).strip("-") or "site"
+    if not base[0].isalnum():
+        base = f"site-{base}"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def site_row(detection: Detection, *, key: str, family: str, name: str | None = None) -> dict[str, Any]:
+    """The registry entry (YAML shape) for a detected column; unverified until reviewed."""
+    host = (urlsplit(detection.final_url).hostname or "").lower()
+    return {
+        "key": key, "name": name or detection.site_name, "base_url": detection.base_url, "family": family,
+        "verified": False, "allowed_domains": [host],
+        "columns": [{"url": detection.url, "name": detection.column_name}],
+    }
+
+
+def _with_item(text: str, row: Mapping[str, Any]) -> str:
+    """``text`` with ``row`` appended to its ``sites`` list, keeping comments and layout
+    when the list is a plain block list at the end; else the file re-dumped."""
+    item = yaml.safe_dump([dict(row)], allow_unicode=True, sort_keys=False)
+    if not text.strip():
+        return "# Sites added with `noticewatch sites add`; edit freely (see crawler/sites.yaml).\nsites:\n" + item
+    match = re.search(r"(?m)^sites:[ \t]*\n(?:[ \t]*(?:#.*)?\n)*([ \t]*)- ", text)
+    if match:
+        candidate = text.rstrip("\n") + "\n" + textwrap.indent(item, match.group(1))
+        try:
+            data = yaml.safe_load(candidate)
+            if isinstance(data, dict) and isinstance(data.get("sites"), list) and data["sites"][-1] == dict(row):
+                return candidate
+        except yaml.YAMLError:
+            pass
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise RegistryError("the top level must be a mapping with a 'sites' list")
+    data["sites"] = [*(data.get("sites") or []), dict(row)]
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def add_to_registry(path: Path, row: Mapping[str, Any], *, others: Sequence[Path] = ()) -> SiteSpec:
+    """Append ``row`` to the registry file ``path`` after validating the result together
+    with the ``others`` files (unknown keys, duplicate keys); the file is replaced
+    atomically, or left alone when anything is wrong (RegistryError)."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    candidate = _with_item(text, row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(candidate, encoding="utf-8")
+    try:
+        others = [p for p in others if Path(p).resolve() != path.resolve()]
+        registry = load_registry([*others, tmp])
+        os.replace(tmp, path)
+    except RegistryError as exc:
+        raise RegistryError(str(exc).replace(str(tmp), str(path))) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return registry.get(str(row["key"]))

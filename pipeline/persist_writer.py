@@ -1,0 +1,91 @@
+"""The persist pipeline's database writes, as plain operations that can run in another process.
+
+A crawl process is bound by one core (the GIL): SQLAlchemy's unit of work for a
+notice costs about as much CPU as downloading and parsing it. ``PersistPipeline``
+therefore turns each item into an ``Operation`` (picklable records, built on the
+reactor thread) and, by default, applies it in a spawned writer process with its own
+engine, one item per transaction, in arrival order. ``apply_operation`` is the same
+code either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import crawlstate, repository
+from storage.db import make_engine, make_session_factory
+from storage.records import NoticeGone, NoticeRecord, NoticeUnchanged
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One item's database work: ``kind`` names the repository call, ``payload`` its argument."""
+
+    kind: str  # notice | seen | gone | fetch_error | column_state
+    payload: Any
+
+
+def apply_operation(factory: sessionmaker[Session], op: Operation) -> Any:
+    """Run *op* in one transaction; returns the repository's outcome (picklable) or None."""
+    with factory.begin() as session:
+        if op.kind == "notice":
+            assert isinstance(op.payload, NoticeRecord)
+            return repository.apply_notice(session, op.payload)
+        if op.kind == "seen":
+            assert isinstance(op.payload, NoticeUnchanged)
+            repository.mark_unchanged(session, op.payload)
+        elif op.kind == "gone":
+            assert isinstance(op.payload, NoticeGone)
+            return repository.mark_gone(session, op.payload)
+        elif op.kind == "fetch_error":
+            repository.record_fetch_error(session, **op.payload)
+        elif op.kind == "column_state":
+            crawlstate.update_column_state(session, **op.payload)
+        else:
+            raise ValueError(f"unknown persist operation {op.kind!r}")
+    return None
+
+
+# -- the writer process ------------------------------------------------------------------
+
+_factory: sessionmaker[Session] | None = None
+
+
+def init_writer(database_url: str) -> None:
+    """ProcessPoolExecutor initializer: one engine for the life of the writer process."""
+    global _factory  # noqa: PLW0603 - per-process state is the point of an initializer
+    _factory = make_session_factory(make_engine(database_url))
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True,
+                         name="persist-parent-watch").start()
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    # A crawl killed with SIGKILL cannot shut its pool down, and the pool's call queue
+    # never reports EOF to a spawned worker (it holds both pipe ends): without this the
+    # writer would live on, holding the crawl's stdout/stderr open. Exiting mid-transaction
+    # is safe: the database rolls back what was not committed, and the spider never got
+    # an acknowledgement for it.
+    wait([sentinel])
+    os._exit(0)
+
+
+def apply_in_writer(op: Operation) -> Any:
+    assert _factory is not None, "init_writer did not run"
+    return apply_operation(_factory, op)
+
+
+def ready() -> bool:
+    """A no-op submitted at startup so the spawn and imports overlap the first downloads."""
+    return _factory is not None
