@@ -149,7 +149,6 @@ class CrawlService:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _idle: threading.Condition = field(init=False)
     _terminating: bool = False
-    _alerts_missing_logged: bool = False
 
     def __post_init__(self) -> None:
         self._idle = threading.Condition(self._lock)
@@ -229,13 +228,8 @@ class CrawlService:
         return result
 
     def deliver_alerts(self) -> None:
-        try:
-            from pipeline.alerts.sender import send_due
-        except ImportError:
-            if not self._alerts_missing_logged:
-                logger.warning("alert delivery unavailable (pipeline.alerts.sender not installed)")
-                self._alerts_missing_logged = True
-            return
+        from pipeline.alerts.sender import send_due
+
         try:
             outcome = send_due(self.store, self.settings)
         except Exception:
@@ -244,12 +238,7 @@ class CrawlService:
         logger.info("alerts delivered: %s", outcome)
 
     def verify(self) -> int | None:
-        """Run ``noticewatch verify`` in its own process; None when the command is missing."""
-        from noticewatch.cli import root
-
-        if "verify" not in root.commands:
-            logger.warning("verify unavailable (no `noticewatch verify` command in this installation)")
-            return None
+        """Run ``noticewatch verify`` in its own process; None when shutting down."""
         if not self._enter():
             return None
         started = time.monotonic()
