@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from crawler.registry import RegistryError, SiteSpec, load_registry
+from crawler.registry import BUNDLED_REGISTRY, ColumnSpec, Registry, RegistryError, SiteSpec, load_registry
 
 if TYPE_CHECKING:
     from crawler.discovery import Detection
 
-__all__ = ["add_to_registry", "site_row", "suggest_key"]
+__all__ = ["AlreadyRegistered", "add_to_registry", "known_column", "refuse_registered", "registry_files",
+           "site_row", "suggest_key"]
 
 _HOST_NOISE = {"www", "gov", "cn", "com", "net", "org", "edu"}
 
@@ -38,6 +39,49 @@ def suggest_key(url: str, taken: Collection[str]) -> str:
     while key in taken:
         key, n = f"{base}-{n}", n + 1
     return key
+
+
+class AlreadyRegistered(RegistryError):
+    """The column, host or key is in the registry already; ``field`` says which input
+    clashed (``url`` or ``key``) so a command or an API can point at it."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def refuse_registered(registry: Registry, url: str, key: str | None = None) -> None:
+    """Raise AlreadyRegistered when ``url`` is a known column, its host a known site's,
+    or ``key`` taken: adding it would duplicate a site (checked before any fetching)."""
+    host = (urlsplit(url).hostname or "").lower()
+    for site in registry.sites:
+        if any(c.url == url for c in site.columns):
+            raise AlreadyRegistered(f"{url} is already a column of site {site.key!r} ({site.source_file})",
+                                    field="url")
+        if host and host in site.domains():
+            raise AlreadyRegistered(f"{host} is already site {site.key!r} in {site.source_file}; "
+                                    "add the column to that entry", field="url")
+    if key is not None and key in {s.key for s in registry.sites}:
+        raise AlreadyRegistered(f"site {key!r} already exists", field="key")
+
+
+def known_column(registry: Registry, url: str) -> tuple[SiteSpec, ColumnSpec] | None:
+    """The registry's site and column for the column page ``url``, if it has one."""
+    for site in registry.sites:
+        for column in site.columns:
+            if column.url == url:
+                return site, column
+    return None
+
+
+def registry_files(configured: Sequence[Path], user_file: Path) -> list[Path]:
+    """The registry files in force now: ``configured`` (the bundled registry when empty)
+    plus ``user_file`` once it exists. A long-running process (the web app) asks again
+    after each addition, since its settings were read before the user file appeared."""
+    files = [Path(p) for p in configured] or [BUNDLED_REGISTRY]
+    if user_file.is_file() and user_file.resolve() not in {p.resolve() for p in files}:
+        files.append(user_file)
+    return files
 
 
 def site_row(detection: Detection, *, key: str, family: str, name: str | None = None) -> dict[str, Any]:

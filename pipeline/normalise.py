@@ -8,6 +8,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
 
 from crawler.items import NoticeItem
 
@@ -25,14 +26,14 @@ def tidy_line(value: str | None) -> str | None:
 
 
 class NormalisePipeline:
-    def __init__(self, *, max_title_chars: int = 1000) -> None:
+    def __init__(self, *, stats: StatsCollector | None = None, max_title_chars: int = 1000) -> None:
+        self.stats = stats
         self.max_title_chars = max_title_chars
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:
-        pipe = cls(max_title_chars=crawler.settings.getint("NORMALISE_MAX_TITLE_CHARS", 1000))
-        pipe.crawler = crawler
-        return pipe
+        return cls(stats=crawler.stats,
+                   max_title_chars=crawler.settings.getint("NORMALISE_MAX_TITLE_CHARS", 1000))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, NoticeItem):
@@ -40,7 +41,8 @@ class NormalisePipeline:
         parsed = item.parsed
         title = tidy_line(parsed.title)
         if not title:
-            self.crawler.stats.inc_value("normalise/dropped_untitled")
+            if self.stats is not None:
+                self.stats.inc_value("normalise/dropped_untitled")
             raise DropItem(f"{item.url}: no title after normalisation")
         parsed.title = title[: self.max_title_chars]
         for name in ("source", "category", "index_no", "doc_no", "issuing_org", "validity", "subject"):

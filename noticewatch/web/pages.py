@@ -34,7 +34,7 @@ def search_page(request: Request, session: SessionDep, q: str = "", site: str = 
                 page: Annotated[int, Query(ge=1, le=500)] = 1) -> Any:
     form = {"q": q, "site": site, "column": column, "from": date_from, "to": date_to, "org": org,
             "doc_no": doc_no, "status": status}
-    filters = {"site": site, "column": column, "date_from": date_from, "date_to": date_to,
+    filters: dict[str, str | None] = {"site": site, "column": column, "date_from": date_from, "date_to": date_to,
                "issuing_org": org, "doc_no": doc_no, "status": status}
     sites = list(session.scalars(select(Site).order_by(Site.key)))
     context: dict[str, Any] = {"form": form, "sites": sites, "result": None, "facets": None,
