@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from crawler.parsing._html import selector, squash
@@ -36,11 +36,13 @@ from crawler.registry_edit import add_to_registry, site_row, suggest_key
 
 __all__ = [
     "WEIGHTS", "ColumnCheck", "Detection", "DiscoveryError", "FamilyScore", "Fetched", "Fetcher",
-    "NoticeCheck", "add_to_registry", "check_column", "detect_site", "fetcher_for", "list_entries",
+    "FetchLimits", "NoticeCheck", "add_to_registry", "check_column", "detect_site", "fetcher_for",
+    "fetcher_with_limits", "list_entries",
     "site_row", "suggest_key",
 ]
 
 MiB = 1024 * 1024
+MAX_PAGE_BYTES = 10 * MiB
 WEIGHTS = {"list": 0.55, "notice": 0.25, "entries": 0.1, "parsed": 0.1}
 
 
@@ -156,6 +158,26 @@ def fetcher_for(url: str, *, user_agent: str, timeout: float = 20.0, max_bytes: 
         raise DiscoveryError(f"{url!r} is not an http(s) URL")
     return Fetcher(user_agent=user_agent, allowed_hosts=[parts.hostname], timeout=timeout,
                    max_bytes=max_bytes, delay=delay)
+
+
+class FetchLimits(Protocol):
+    """The settings discovery honours (``noticewatch.config.Settings`` has them)."""
+
+    @property
+    def resolved_user_agent(self) -> str: ...
+    @property
+    def download_timeout(self) -> int: ...
+    @property
+    def max_page_size(self) -> int: ...
+    @property
+    def download_delay(self) -> float: ...
+
+
+def fetcher_with_limits(url: str, settings: FetchLimits) -> Fetcher:
+    """The fetcher ``sites add/check`` and the web app use: the crawl's User-Agent and
+    timeout, its page size cap (at most 10 MiB) and delay (at most 1 s: a handful of pages)."""
+    return fetcher_for(url, user_agent=settings.resolved_user_agent, timeout=float(settings.download_timeout),
+                       max_bytes=min(settings.max_page_size, MAX_PAGE_BYTES), delay=min(settings.download_delay, 1.0))
 
 
 def _page(fetcher: Fetcher, url: str, what: str) -> tuple[Fetched, str]:

@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from crawler.registry import BUNDLED_REGISTRY, ColumnSpec, Registry, RegistryError, SiteSpec, load_registry
+from crawler.registry import (
+    BUNDLED_REGISTRY,
+    ColumnSpec,
+    Registry,
+    RegistryError,
+    SiteSpec,
+    load_registry,
+)
 
 if TYPE_CHECKING:
     from crawler.discovery import Detection

@@ -67,6 +67,7 @@ __all__ = [
     "mark_failed",
     "mark_sent",
     "period_label",
+    "redact_channel_url",
 ]
 
 MODES = ("instant", "daily", "weekly")
@@ -95,6 +96,28 @@ def create_subscription(
     session.add(sub)
     session.flush()
     return sub
+
+
+# Schemes whose host part is a plain server name; in other (Apprise) URLs the "host" is
+# often the bot token itself (tgram://TOKEN/CHAT, wecombot://KEY).
+_HOST_IS_SERVER = {"http", "https", "webhook+http", "webhook+https", "smtp", "smtps"}
+
+
+def redact_channel_url(url: str) -> str:
+    """What may be shown of a channel URL: passwords, tokens, paths and queries hidden.
+
+    ``smtp://u:pw@mail.cn:587/?to=a`` -> ``smtp://mail.cn:587/…``;
+    ``webhook+https://hooks.cn/T/secret`` -> ``webhook+https://hooks.cn/…``;
+    ``tgram://123:ABC/456`` -> ``tgram://…``; ``mailto:`` and ``feed:`` are shown whole.
+    """
+    if "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() not in _HOST_IS_SERVER:
+        return f"{scheme}://…" if rest else url
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    hidden = any(mark in rest for mark in "/?#@")
+    return f"{scheme}://{host}/…" if hidden else f"{scheme}://{host}"
 
 
 def get_subscription(session: Session, ref: str | int) -> Subscription | None:

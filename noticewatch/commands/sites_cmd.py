@@ -9,7 +9,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
@@ -21,13 +20,14 @@ from crawler.discovery import (
     add_to_registry,
     check_column,
     detect_site,
-    fetcher_for,
+    fetcher_with_limits,
     site_row,
     suggest_key,
 )
 from crawler.parsing.families import ADAPTERS
 from crawler.parsing.types import ParsedNotice
 from crawler.registry import Registry, RegistryError, load_registry
+from crawler.registry_edit import AlreadyRegistered, known_column, refuse_registered
 from noticewatch.commands._common import get_settings
 from noticewatch.config import Settings
 from noticewatch.store import open_store
@@ -37,7 +37,6 @@ from storage.overview import site_overview
 
 FAMILY_CHOICES = ["auto", *(a.name for a in ADAPTERS)]
 USER_REGISTRY = "sites.yaml"
-MAX_PAGE_BYTES = 10 * 1024 * 1024
 
 
 def _registry(settings: Settings) -> Registry:
@@ -49,9 +48,7 @@ def _registry(settings: Settings) -> Registry:
 
 def _fetcher(settings: Settings, url: str) -> Fetcher:
     try:
-        return fetcher_for(url, user_agent=settings.resolved_user_agent, timeout=float(settings.download_timeout),
-                           max_bytes=min(settings.max_page_size, MAX_PAGE_BYTES),
-                           delay=min(settings.download_delay, 1.0))
+        return fetcher_with_limits(url, settings)
     except DiscoveryError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from exc
 
@@ -128,15 +125,12 @@ def add(ctx: click.Context, url: str, name: str | None, family: str, key: str | 
     """Detect the CMS family of the column page URL and record the site and column."""
     settings = get_settings(ctx)
     registry = _registry(settings)
-    host = (urlsplit(url).hostname or "").lower()
-    for site in registry.sites:
-        if any(c.url == url for c in site.columns):
-            raise click.ClickException(f"{url} is already a column of site {site.key!r} ({site.source_file})")
-        if host and host in site.domains():
-            raise click.ClickException(f"{host} is already site {site.key!r} in {site.source_file}; "
-                                       "add the column to that entry")
-    if key is not None and key in {s.key for s in registry.sites}:
-        raise click.BadParameter(f"site {key!r} already exists", param_hint="--key")
+    try:
+        refuse_registered(registry, url, key)
+    except AlreadyRegistered as exc:
+        if exc.field == "key":
+            raise click.BadParameter(str(exc), param_hint="--key") from None
+        raise click.ClickException(str(exc)) from None
     fetcher = _fetcher(settings, url)
     try:
         detection = detect_site(url, fetcher)
@@ -217,12 +211,12 @@ def check(ctx: click.Context, url: str, family: str | None, notices: int, excerp
     """Extract the first list page and two notices of a column and print them; stores nothing."""
     settings = get_settings(ctx)
     selectors: dict[str, str] = {}
-    for site in _registry(settings).sites:
-        for column in site.columns:
-            if column.url == url:
-                family = family or column.family or site.family
-                selectors = dict(column.selectors)
-                click.echo(f"Known column of site {site.key!r}" + (" with explicit selectors" if selectors else ""))
+    known = known_column(_registry(settings), url)
+    if known is not None:
+        site, column = known
+        family = family or column.family or site.family
+        selectors = dict(column.selectors)
+        click.echo(f"Known column of site {site.key!r}" + (" with explicit selectors" if selectors else ""))
     fetcher = _fetcher(settings, url)
     try:
         result = check_column(url, fetcher, family=family or "auto", selectors=selectors, notices=notices)

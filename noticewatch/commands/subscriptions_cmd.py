@@ -20,15 +20,6 @@ from storage.clock import utcnow
 from storage.models import Subscription
 
 
-def _redacted(url: str) -> str:
-    """Channel URLs may hold passwords or bot tokens: show the scheme and host only."""
-    if "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    return f"{scheme}://{host}/…" if "/" in rest or "@" in rest else f"{scheme}://{host}"
-
-
 def _feed_url(settings: Settings, sub: Subscription) -> str:
     return f"{settings.public_base_url.rstrip('/')}/{feed_path(subscription=sub)}"
 
@@ -102,7 +93,7 @@ def list_(ctx: click.Context) -> None:
             queued = c.get("pending", 0) + c.get("failed", 0) + c.get("sending", 0)
             flag = " !" if sub.state == "failing" else ""
             click.echo(f"{sub.id:>4} {sub.name[:20]:20} {sub.mode:8} {sub.state:8} {c.get('sent', 0):>6} "
-                       f"{queued:>6} {c.get('dead', 0):>5}  {_redacted(sub.channel_url)}{flag}")
+                       f"{queued:>6} {c.get('dead', 0):>5}  {alerts.redact_channel_url(sub.channel_url)}{flag}")
         if any(s.state == "failing" for s in subs):
             click.echo("! failing: deliveries were given up; see `noticewatch alerts log --failed`")
 
@@ -116,7 +107,7 @@ def show(ctx: click.Context, ref: str) -> None:
     with closing(open_store(settings)) as store, store.factory() as session:
         sub = _find(session, ref)
         click.echo(f"#{sub.id} {sub.name}")
-        click.echo(f"  channel: {_redacted(sub.channel_url)}")
+        click.echo(f"  channel: {alerts.redact_channel_url(sub.channel_url)}")
         click.echo(f"  mode:    {sub.mode}   state: {sub.state}   created: {cst(sub.created_at)}")
         if sub.mode != "instant":
             click.echo(f"  last digest: {cst(sub.last_digest_at)}")

@@ -1,39 +1,32 @@
-"""The JSON API under /api (OpenAPI document at /openapi.json) and /metrics."""
+"""The JSON API under /api (OpenAPI document at /openapi.json) and /metrics; the admin
+routes (adding sites, subscriptions) are in ``api_write``."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noticewatch.web import queries
+from noticewatch.web import api_write, queries
+from noticewatch.web.api_write import site_dict
 from noticewatch.web.app import get_session
-from noticewatch.web.security import content_disposition, require_admin, safe_download_type
+from noticewatch.web.security import content_disposition, safe_download_type
 from storage import repository as repo
 from storage import search as search_api
-from storage.clock import to_cst_iso, utcnow
-from storage.models import Column, Site
+from storage.clock import to_cst_iso
+from storage.models import Site
 
 router = APIRouter()
+router.include_router(api_write.router)  # the admin routes (sites add/check, subscriptions)
 SessionDep = Annotated[Session, Depends(get_session)]
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
-
-
-def _site_dict(site: Site) -> dict[str, Any]:
-    return {"key": site.key, "name": site.name, "base_url": site.base_url, "family": site.family,
-            "area_code": site.area_code, "verified": site.verified, "health": site.health,
-            "health_detail": site.health_detail, "baseline_at": to_cst_iso(site.baseline_at),
-            "columns": [{"id": c.id, "name": c.name, "url": c.url,
-                         "last_crawled_at": to_cst_iso(c.last_crawled_at)} for c in site.columns]}
 
 
 def _run_dict(run: Any) -> dict[str, Any]:
@@ -93,7 +86,7 @@ def api_search(session: SessionDep, q: str = "", site: str | None = None, column
 
 @router.get("/api/sites", tags=["sites"], summary="Sites with their columns and health")
 def api_sites(session: SessionDep) -> list[dict[str, Any]]:
-    return [_site_dict(s) for s in session.scalars(select(Site).order_by(Site.key))]
+    return [site_dict(s) for s in session.scalars(select(Site).order_by(Site.key))]
 
 
 @router.get("/api/sites/{key}", tags=["sites"])
@@ -101,37 +94,7 @@ def api_site(key: str, session: SessionDep) -> dict[str, Any]:
     site = session.scalar(select(Site).where(Site.key == key))
     if site is None:
         raise HTTPException(404, f"no site {key!r}")
-    return _site_dict(site) | {"runs": [_run_dict(r) for r in queries.site_runs(session, site.id)]}
-
-
-class NewSite(BaseModel):
-    column_url: str = Field(description="URL of a column (list page) to watch", max_length=1000)
-    name: str | None = Field(None, max_length=200, description="Site name (default: host name)")
-    key: str | None = Field(None, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    column_name: str | None = Field(None, max_length=200)
-
-
-@router.post("/api/sites", tags=["sites"], status_code=201, dependencies=[Depends(require_admin)],
-             summary="Add a site (or a column to a site) by column URL; needs the admin token")
-def api_add_site(body: NewSite, request: Request) -> dict[str, Any]:
-    parts = urlsplit(body.column_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HTTPException(422, "column_url must be an http(s) URL with a host")
-    host = parts.hostname.lower()
-    key = body.key or re.sub(r"[^a-z0-9]+", "-", host.removeprefix("www.")).strip("-")
-    with request.app.state.store.factory.begin() as session:
-        site = session.scalar(select(Site).where(Site.key == key))
-        if site is None:
-            site = Site(key=key, name=body.name or host, domain=host, base_url=f"{parts.scheme}://{host}/",
-                        family="generic", verified=False, overrides={}, health="unknown", created_at=utcnow())
-            session.add(site)
-            session.flush()
-        if session.scalar(select(Column).where(Column.site_id == site.id, Column.url == body.column_url)) is None:
-            session.add(Column(site_id=site.id, url=body.column_url, name=body.column_name or body.column_url,
-                               hints={"added_via": "api"}))
-        session.flush()
-        session.refresh(site)
-        return _site_dict(site)
+    return site_dict(site) | {"runs": [_run_dict(r) for r in queries.site_runs(session, site.id)]}
 
 
 @router.get("/api/runs", tags=["runs"], summary="Crawl runs, newest first")
