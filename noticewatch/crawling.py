@@ -214,8 +214,9 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
         finally:
             settings_file.unlink(missing_ok=True)  # it may hold a password
         with store.factory.begin() as session:
-            run = session.get(CrawlRun, run_id)
-            assert run is not None
+            finished_run = session.get(CrawlRun, run_id)
+            assert finished_run is not None
+            run = finished_run
             if run.status == "running":
                 # The crawl process died before its pipeline could close the run.
                 run.status = "failed"

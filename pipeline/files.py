@@ -63,7 +63,8 @@ class AttachmentsPipeline(FilesPipeline):
 
     async def media_downloaded(self, response: Response, request: Request, info: Any, *,
                                item: Any = None) -> Any:
-        result = await super().media_downloaded(response, request, info, item=item)
+        # FileInfo is a closed TypedDict; our results carry more keys, so copy to a dict.
+        result: dict[str, Any] = dict(await super().media_downloaded(response, request, info, item=item))
         body = response.body
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
         disposition = response.headers.get("Content-Disposition")
@@ -82,7 +83,7 @@ class AttachmentsPipeline(FilesPipeline):
         })
         return result
 
-    def item_completed(self, results: list[tuple[bool, Any]], item: Any, info: Any) -> Any:
+    def item_completed(self, results: list[Any], item: Any, info: Any) -> Any:
         if not isinstance(item, NoticeItem):
             return item
         names = {a.url: a.name for a in item.parsed.attachments}

@@ -24,4 +24,5 @@ if [ "${CI:-}" = "true" ]; then
 fi
 
 .venv/bin/ruff check crawler pipeline storage noticewatch tests benchmarks
+.venv/bin/mypy crawler pipeline storage noticewatch
 .venv/bin/python -m pytest -q -n "${NOTICEWATCH_TEST_WORKERS:-2}" "$@"

@@ -109,9 +109,9 @@ class NoticeSpider(scrapy.Spider):
         # The re-check window: recent notices are re-fetched (conditionally) to catch
         # quiet edits that leave the list unchanged.
         for url in [*self.plan.refetch, *self.plan.check_gone, *self.plan.recent_active()]:
-            site = self._site_for_url(url)
-            if site is not None and url not in self.requested:
-                yield self._notice_request(site, url, url)
+            owner = self._site_for_url(url)
+            if owner is not None and url not in self.requested:
+                yield self._notice_request(owner, url, url)
 
     def _site_for_url(self, url: str) -> SiteSpec | None:
         return self.site_by_host.get((urlsplit(url).hostname or "").lower())
