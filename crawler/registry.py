@@ -197,7 +197,8 @@ def load_registry_file(path: Path) -> list[SiteSpec]:
     except UnicodeDecodeError as exc:
         raise RegistryError(f"{path}: the registry is not UTF-8 text ({exc.reason})") from exc
     try:
-        data = yaml.safe_load(text)
+        # libyaml's loader when built in: ~10x faster, which shows with thousands of sites.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""

@@ -39,7 +39,7 @@ from crawler.items import (
 )
 from pipeline import persist_writer
 from pipeline.persist_writer import Operation, apply_operation
-from storage import crawlstate, health, repository
+from storage import crawlstate, health, runs
 from storage.db import make_engine, make_session_factory
 from storage.records import AttachmentRecord, NoticeGone, NoticeRecord, NoticeUnchanged, StoredBlob
 
@@ -105,17 +105,25 @@ class PersistPipeline:
         if self.run_id is None:
             # A bare `scrapy crawl` (not started by `noticewatch crawl`): record a run of our own.
             with self.factory.begin() as session:
-                self.run_id = repository.start_run(session, site_key=None, trigger=self.trigger).id
+                self.run_id = runs.start_run(session, site_key=None, trigger=self.trigger).id
             self.owns_run = True
         # One thread, so writes keep their arrival order (a Twisted pool runs its queue FIFO).
         self.writer = ThreadPool(minthreads=1, maxthreads=1, name="persist-writer")
         self.writer.start()
-        if self.use_process:
-            # spawn, not fork: forking a process that runs a reactor and threads is unsafe.
-            self.process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=persist_writer.init_writer,
-                                               initargs=(self.database_url,))
-            self.process.submit(persist_writer.ready)  # start it now, not on the first item
+
+    def _start_writer_process(self) -> None:
+        """Spawn the writer process on the first item with database work, not at open.
+
+        An incremental cycle of unchanged sites (every list answers 304) writes nothing,
+        and the writer's start-up (~1.5 s of CPU: imports) then only competed with the
+        crawl. In a first crawl the first such item is a list page's validators, about a
+        politeness delay before the first notice, so the start-up still overlaps downloads.
+        """
+        # spawn, not fork: forking a process that runs a reactor and threads is unsafe.
+        self.process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=persist_writer.init_writer,
+                                           initargs=(self.database_url,))
+        self.process.submit(persist_writer.ready)  # start it now, not on the item's turn
 
     def close_spider(self) -> None:
         # Every process_item has returned by now (Scrapy waits for items in progress).
@@ -132,6 +140,8 @@ class PersistPipeline:
         elif self.writer is None:
             outcome = self.write(item)
         else:
+            if self.use_process and self.process is None:
+                self._start_writer_process()  # on the reactor thread, before write() may use it
             outcome = await maybe_deferred_to_future(
                 threads.deferToThreadPool(reactor, self.writer, self.write, item))
         self.tally(item, outcome)  # on the reactor thread, like every other read of the tallies

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import crawlstate, repository
+from storage import crawlstate
 from storage.db import make_engine, make_session_factory
 from storage.records import NoticeGone, NoticeRecord, NoticeUnchanged
 
@@ -37,6 +37,10 @@ class Operation:
 
 def apply_operation(factory: sessionmaker[Session], op: Operation) -> Any:
     """Run *op* in one transaction; returns the repository's outcome (picklable) or None."""
+    # Imported here: the repository brings duplicate detection (datasketch, scipy, ~0.5 s),
+    # which the writer process needs and the crawl process, when it has one, does not.
+    from storage import repository
+
     with factory.begin() as session:
         if op.kind == "notice":
             assert isinstance(op.payload, NoticeRecord)
@@ -64,6 +68,8 @@ _factory: sessionmaker[Session] | None = None
 def init_writer(database_url: str) -> None:
     """ProcessPoolExecutor initializer: one engine for the life of the writer process."""
     global _factory  # noqa: PLW0603 - per-process state is the point of an initializer
+    from storage import repository  # noqa: F401 - import now, while the crawl starts up
+
     _factory = make_session_factory(make_engine(database_url))
     parent = multiprocessing.parent_process()
     if parent is not None:

@@ -32,6 +32,7 @@ __all__ = [
     "HealthVerdict",
     "SiteFigures",
     "assess_site_health",
+    "assess_sites_health",
     "backed_off_sites",
     "classify",
     "merge_site_figures",
@@ -178,11 +179,15 @@ def classify(figures: Mapping[str, Any], errors: Mapping[str, int], *,
                                   f"{get('lists_not_modified')} unchanged since the last run{problems}")
 
 
-def _columns_with_history(session: Session, site_id: int, before: datetime) -> set[str]:
+def _columns_with_history(session: Session, site_ids: Iterable[int], before: datetime) -> dict[int, set[str]]:
+    """Per site: the column URLs that listed notices before ``before``."""
+    history: dict[int, set[str]] = {}
     rows = session.execute(
-        select(Column.url).join(NoticeColumn, NoticeColumn.column_id == Column.id)
-        .where(Column.site_id == site_id, NoticeColumn.first_seen_at < before).distinct())
-    return {url for (url,) in rows}
+        select(Column.site_id, Column.url).join(NoticeColumn, NoticeColumn.column_id == Column.id)
+        .where(Column.site_id.in_(list(site_ids)), NoticeColumn.first_seen_at < before).distinct())
+    for site_id, url in rows:
+        history.setdefault(site_id, set()).add(url)
+    return history
 
 
 def run_errors(session: Session, *, run_id: int, site_id: int | None = None) -> Counter[str]:
@@ -191,6 +196,15 @@ def run_errors(session: Session, *, run_id: int, site_id: int | None = None) -> 
     if site_id is not None:
         stmt = stmt.where(FetchError.site_id == site_id)
     return Counter({kind: int(n) for kind, n in session.execute(stmt)})
+
+
+def _run_errors_by_site(session: Session, run_id: int) -> dict[int | None, Counter[str]]:
+    errors: dict[int | None, Counter[str]] = {}
+    for site_id, kind, n in session.execute(
+            select(FetchError.site_id, FetchError.kind, func.count()).where(FetchError.run_id == run_id)
+            .group_by(FetchError.site_id, FetchError.kind)):
+        errors.setdefault(site_id, Counter())[kind] = int(n)
+    return errors
 
 
 def assess_site_health(session: Session, *, site_key: str, run_id: int,
@@ -202,33 +216,56 @@ def assess_site_health(session: Session, *, site_key: str, run_id: int,
     other verdict lifts a back-off. ``unknown`` (the run recorded nothing for the site,
     e.g. its process died first) leaves the stored health as it was.
     """
-    site = session.scalar(select(Site).where(Site.key == site_key))
+    return assess_sites_health(session, site_keys=[site_key], run_id=run_id, backoff_hours=backoff_hours,
+                               now=now)[site_key]
+
+
+def assess_sites_health(session: Session, *, site_keys: Iterable[str], run_id: int,
+                        backoff_hours: float = DEFAULT_BACKOFF_HOURS,
+                        now: datetime | None = None) -> dict[str, HealthVerdict]:
+    """``assess_site_health`` for every site of a run at once: site key → verdict.
+
+    A handful of grouped queries for the whole run (sites, errors by site and kind,
+    columns with history) and one update of the run's stats, instead of a query set
+    and a re-written stats document per site: at 500 sites the per-site way took seconds.
+    """
+    keys = list(dict.fromkeys(site_keys))
+    sites = {site.key: site for site in session.scalars(select(Site).where(Site.key.in_(keys)))}
     run = session.get(CrawlRun, run_id)
-    if site is None or run is None:
-        raise LookupError(f"no site {site_key!r} or run {run_id}")
-    figures = ((run.stats or {}).get("sites") or {}).get(site_key) or {}
-    errors = run_errors(session, run_id=run_id, site_id=site.id)
-    history = _columns_with_history(session, site.id, as_utc(run.started_at))
-    verdict = classify(figures, errors, columns_with_history=history)
-    if verdict.status == "unknown":
-        return verdict
+    missing = [key for key in keys if key not in sites]
+    if run is None or missing:
+        raise LookupError(f"no site {missing[0]!r} or run {run_id}" if missing else f"no run {run_id}")
+    all_figures = (run.stats or {}).get("sites") or {}
+    errors = _run_errors_by_site(session, run_id)
+    history = _columns_with_history(session, [site.id for site in sites.values()], as_utc(run.started_at))
     now = as_utc(now) if now is not None else utcnow()
-    detail = verdict.detail
-    if verdict.status == "blocked" and backoff_hours > 0:
-        site.blocked_until = now + timedelta(hours=backoff_hours)
-        detail += f"; left alone until {to_cst_iso(site.blocked_until.replace(microsecond=0))}"
-        verdict = HealthVerdict("blocked", detail)
-    elif verdict.status != "blocked":
-        site.blocked_until = None
-    site.health = verdict.status
-    site.health_detail = detail
-    # The run keeps its own verdicts (`noticewatch runs show`); the site only the latest.
-    # A new dict, not an in-place update: plain JSON columns do not track mutation.
-    stats = dict(run.stats or {})
-    stats["health"] = {**(stats.get("health") or {}), site_key: {"status": verdict.status, "detail": detail}}
-    run.stats = stats
+    verdicts: dict[str, HealthVerdict] = {}
+    recorded: dict[str, dict[str, str]] = {}
+    for key in keys:
+        site = sites[key]
+        verdict = classify(all_figures.get(key) or {}, errors.get(site.id, Counter()),
+                           columns_with_history=history.get(site.id, set()))
+        verdicts[key] = verdict
+        if verdict.status == "unknown":
+            continue
+        detail = verdict.detail
+        if verdict.status == "blocked" and backoff_hours > 0:
+            site.blocked_until = now + timedelta(hours=backoff_hours)
+            detail += f"; left alone until {to_cst_iso(site.blocked_until.replace(microsecond=0))}"
+            verdicts[key] = HealthVerdict("blocked", detail)
+        elif verdict.status != "blocked":
+            site.blocked_until = None
+        site.health = verdict.status
+        site.health_detail = detail
+        recorded[key] = {"status": verdict.status, "detail": detail}
+    if recorded:
+        # The run keeps its own verdicts (`noticewatch runs show`); the site only the latest.
+        # A new dict, not an in-place update: plain JSON columns do not track mutation.
+        stats = dict(run.stats or {})
+        stats["health"] = {**(stats.get("health") or {}), **recorded}
+        run.stats = stats
     session.flush()
-    return verdict
+    return verdicts
 
 
 def backed_off_sites(session: Session, site_keys: Iterable[str], *,

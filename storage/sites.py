@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import as_utc, utcnow
 from storage.models import Column, Site
 
-__all__ = ["SiteRowLike", "get_site", "mark_baseline", "sync_sites"]
+__all__ = ["SiteRowLike", "get_site", "mark_baseline", "mark_baselines", "sync_sites"]
 
 
 class SiteRowLike(Protocol):
@@ -87,3 +87,11 @@ def mark_baseline(session: Session, site_key: str, *, at: datetime | None = None
     site.baseline_at = as_utc(at) if at is not None else utcnow()
     session.flush()
     return True
+
+
+def mark_baselines(session: Session, site_keys: Iterable[str], *, at: datetime | None = None) -> int:
+    """``mark_baseline`` for many sites in one statement; returns how many got their baseline now."""
+    result = session.execute(
+        update(Site).where(Site.key.in_(list(site_keys)), Site.baseline_at.is_(None))
+        .values(baseline_at=as_utc(at) if at is not None else utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -57,7 +57,11 @@ class NoticeSpider(scrapy.Spider):
     family: str | None = None  # subclasses crawl one family only
 
     # Statuses our callbacks handle themselves (withdrawals, blocks, 304s).
-    custom_settings = {"HTTPERROR_ALLOWED_CODES": [304, 403, 404, 405, 410, 412, 521]}
+    # WARN_ON_GENERATOR_RETURN_VALUE off: Scrapy's check re-reads and re-parses the source
+    # of the callback for every response (its cache is keyed by the bound method, a new
+    # object per request): ~1.4 ms each, a fifth of the CPU of a 304-heavy cycle.
+    custom_settings = {"HTTPERROR_ALLOWED_CODES": [304, 403, 404, 405, 410, 412, 521],
+                       "WARN_ON_GENERATOR_RETURN_VALUE": False}
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
