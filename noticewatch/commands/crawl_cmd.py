@@ -10,17 +10,23 @@ from noticewatch.crawling import CrawlResult, run_crawl
 from noticewatch.store import open_store
 
 
+def _keys(keys: list[str], *, most: int = 12) -> str:
+    """Site keys for one terminal line: a crawl of 2,000 sites should not print them all."""
+    shown = ", ".join(keys[:most])
+    return shown if len(keys) <= most else f"{shown} … ({len(keys)} sites)"
+
+
 def echo_result(result: CrawlResult) -> None:
     if result.skipped_locked:
-        click.echo(f"skipped (another crawl holds the lock): {', '.join(result.skipped_locked)}")
+        click.echo(f"skipped (another crawl holds the lock): {_keys(result.skipped_locked)}")
     if result.skipped_blocked:
-        click.echo(f"skipped (blocked an earlier crawl; backed off): {', '.join(result.skipped_blocked)}")
+        click.echo(f"skipped (blocked an earlier crawl; backed off): {_keys(result.skipped_blocked)}")
     if result.run_id is None:
         return
     counts = result.counts
     keys = ("new", "changed", "unchanged", "seen", "withdrawn", "duplicate", "failed", "blocked", "requests")
     summary = ", ".join(f"{k} {counts.get(k, 0)}" for k in keys)
-    click.echo(f"run {result.run_id} {result.status}: {', '.join(result.sites)}")
+    click.echo(f"run {result.run_id} {result.status}: {_keys(result.sites)}")
     click.echo(f"  {summary}")
     if result.log_file:
         click.echo(f"  log: {result.log_file}")
