@@ -38,8 +38,6 @@ class CrawlPlan:
     list_overlap: int = 1
     known: dict[str, KnownNotice] = field(default_factory=dict)  # canonical URL → state
     columns: dict[str, ColumnState] = field(default_factory=dict)  # column URL → validators
-    # Notices that vanished from their lists: fetched again to see whether they are gone.
-    check_gone: list[str] = field(default_factory=list)
     # Column URL → the active notices the store has linked to it, for spotting removals.
     column_members: dict[str, list[str]] = field(default_factory=dict)
     # Notices to fetch again unconditionally (their attachments were not all stored).
@@ -91,7 +89,6 @@ class CrawlPlan:
             list_overlap=int(data.get("list_overlap", 1)),
             known={k: KnownNotice(**v) for k, v in (data.get("known") or {}).items()},
             columns={k: ColumnState(**v) for k, v in (data.get("columns") or {}).items()},
-            check_gone=list(data.get("check_gone") or []),
             column_members={k: list(v) for k, v in (data.get("column_members") or {}).items()},
             refetch=list(data.get("refetch") or []),
         )

@@ -83,5 +83,5 @@ def build_plan(session: Session, *, site_keys: Sequence[str], run_id: int | None
                    ~VersionAttachment.skipped_reason.like("%size cap%")))
     )))
     return {"run_id": run_id, "recheck_days": recheck_days, "list_overlap": list_overlap,
-            "known": known, "columns": columns, "check_gone": [], "column_members": members,
+            "known": known, "columns": columns, "column_members": members,
             "refetch": refetch}

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from storage.clock import as_utc, utcnow
 from storage.dedupe import find_duplicate
 from storage.fingerprint import body_fingerprint, content_fingerprint, minhash_signature
-from storage.known_notices import KnownNotice, known_notices, notices_missing_from_lists
 from storage.models import (
     AlertEvent,
     Base,
@@ -35,13 +34,10 @@ from storage.sites import get_site
 from storage.urls import canonicalize_url
 
 __all__ = [
-    "KnownNotice",
     "Outcome",
     "apply_notice",
-    "known_notices",
     "mark_gone",
     "mark_unchanged",
-    "notices_missing_from_lists",
 ]
 
 

@@ -14,13 +14,10 @@ from __future__ import annotations
 from storage.diff import FieldChange, version_diff
 from storage.export import EXPORT_FIELDS, export_row, get_notice, iter_export_rows, summary
 from storage.notices import (
-    KnownNotice,
     Outcome,
     apply_notice,
-    known_notices,
     mark_gone,
     mark_unchanged,
-    notices_missing_from_lists,
 )
 from storage.runs import (
     acquire_lock,
@@ -38,7 +35,6 @@ from storage.urls import canonicalize_url
 __all__ = [
     "EXPORT_FIELDS",
     "FieldChange",
-    "KnownNotice",
     "Outcome",
     "acquire_lock",
     "apply_notice",
@@ -49,12 +45,10 @@ __all__ = [
     "get_run",
     "get_site",
     "iter_export_rows",
-    "known_notices",
     "list_runs",
     "mark_baseline",
     "mark_gone",
     "mark_unchanged",
-    "notices_missing_from_lists",
     "record_fetch_error",
     "release_lock",
     "start_run",

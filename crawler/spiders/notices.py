@@ -71,7 +71,6 @@ class NoticeSpider(scrapy.Spider):
     def __init__(self, sites: str = "", plan: str = "", registry: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.site_keys = [k for k in sites.split(",") if k]
-        self.plan_path = plan
         self.registry_paths = [p for p in registry.split(",") if p]
         # Loaded here, not in start(): pipelines open before start() runs and need the run id.
         self.plan = CrawlPlan.load(plan)
@@ -99,7 +98,7 @@ class NoticeSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         self.max_pages = self.settings.getint("NOTICEWATCH_MAX_PAGES_PER_COLUMN", 50)
         sites = self._sites()
-        self.sites_by_key = {s.key: s for s in sites}
+        self.sites_by_key = {s.key: s for s in sites}  # read by the guard, caps and block middlewares
         # host → site: looked up for every listed URL and, by middlewares, for requests
         # without an ``nw_site`` (robots.txt); a scan of every site would be quadratic.
         self.site_by_host = {}
@@ -110,9 +109,10 @@ class NoticeSpider(scrapy.Spider):
         for site in sites:
             for column in site.columns:
                 yield self._list_request(site, column, PageRequest(url=column.url, kind="list", page=0), first=True)
-        # The re-check window: recent notices are re-fetched (conditionally) to catch
-        # quiet edits that leave the list unchanged.
-        for url in [*self.plan.refetch, *self.plan.check_gone, *self.plan.recent_active()]:
+        # Notices whose files were not all stored are fetched again unconditionally; the
+        # re-check window re-fetches recent notices (conditionally) to catch quiet edits
+        # that leave the list unchanged.
+        for url in [*self.plan.refetch, *self.plan.recent_active()]:
             owner = self._site_for_url(url)
             if owner is not None and url not in self.requested:
                 yield self._notice_request(owner, url, url)

@@ -148,7 +148,7 @@ def test_baseline_flag(session: Session, sites: dict[str, int]) -> None:
     assert flags == {a.notice_id: True, b.notice_id: False}
 
 
-def test_unchanged_known_and_missing(session: Session, sites: dict[str, int]) -> None:
+def test_mark_unchanged_touches_only_known_notices(session: Session, sites: dict[str, int]) -> None:
     old = make_record("http://www.mawei.gov.cn/t1.htm", etag='"e1"', last_modified="Wed, 01 May 2024 02:00:00 GMT")
     fresh = make_record("http://www.mawei.gov.cn/t2.htm", body="另一份通知", columns=[COL_B])
     repo.apply_notice(session, old)
@@ -158,11 +158,3 @@ def test_unchanged_known_and_missing(session: Session, sites: dict[str, int]) ->
         session, NoticeUnchanged(site_key="mawei", canonical_url=fresh.canonical_url, column_urls=[COL_B], seen_at=later)
     )
     assert not repo.mark_unchanged(session, NoticeUnchanged(site_key="mawei", canonical_url="http://nope/"))
-    known = repo.known_notices(session, site_key="mawei")
-    assert set(known) == {old.canonical_url, fresh.canonical_url}
-    k = known[old.canonical_url]
-    assert (k.etag, k.status, k.published_at) == ('"e1"', "active", "2024-05-01T09:30:00+08:00")
-    assert k.content_fingerprint and k.last_fetched_at is not None and k.last_fetched_at.tzinfo is not None
-    assert repo.known_notices(session, site_key="gulou") == {}
-    missing = repo.notices_missing_from_lists(session, site_key="mawei", since=T0 + timedelta(days=1))
-    assert missing == [old.canonical_url]
