@@ -18,9 +18,14 @@ thin adapter instead:
   columns that listed it) travels in the request's meta instead, because another
   worker may fetch the notice.
 
+* Politeness delays are shared: before a request reaches its download slot, the
+  worker claims the slot's delay window in Redis (``<prefix>:polite:<slot>``, expiring
+  by itself), so N workers together keep to one site's ``download_delay`` instead of
+  reaching it N times as often. See crawler/middlewares/shared_politeness.py; without
+  Redis it falls back to per-process delays.
+
 Requests are pickled into Redis, so every worker must run the same noticewatch
-version. Politeness delays are per process: N workers hit a domain up to N times as
-often (lower ``download_delay`` accordingly, or shard sites over workers).
+version.
 """
 
 from __future__ import annotations
@@ -29,20 +34,28 @@ import os
 import re
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from crawler.middlewares.shared_politeness import take_over_jitter
 from crawler.registry import SiteSpec
 from crawler.spiders.notices import NoticeSpider
 
 DEFAULT_PREFIX = "noticewatch"
 PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+# The stat each worker's run records its cycle id in; storage.runs.CYCLE_STAT reads it
+# back from the run's stored stats (the crawler does not import storage).
+CYCLE_STAT = "distributed/cycle"
 CYCLE_TTL = 6 * 3600  # seconds; a crashed worker cannot block seeding for longer
+SHARED_POLITENESS_PATH = "crawler.middlewares.shared_politeness.SharedPolitenessMiddleware"
+# After HttpCacheMiddleware (900), the last of Scrapy's and the project's middlewares.
+SHARED_POLITENESS_ORDER = 950
 
 
 def cycle_keys(prefix: str) -> dict[str, str]:
@@ -52,6 +65,7 @@ def cycle_keys(prefix: str) -> dict[str, str]:
         "dupefilter": f"{prefix}:dupefilter",
         "seeded": f"{prefix}:seeded",
         "workers": f"{prefix}:workers",
+        "cycle": f"{prefix}:cycle",
     }
 
 
@@ -89,6 +103,18 @@ class DistributedNoticeSpider(NoticeSpider):
         settings.set("SCHEDULER_DUPEFILTER_KEY", keys["dupefilter"], priority="spider")
         if not settings.get("REDIS_URL"):
             settings.set("REDIS_URL", settings.get("NOTICEWATCH_REDIS_URL") or "", priority="spider")
+        # Politeness delays across all workers: added to the project's middlewares (a
+        # user's ``None`` for it still disables it), after every other process_request
+        # so the claim is the last wait before the download slot.
+        settings.set("NOTICEWATCH_SHARED_POLITENESS", True, priority="spider")
+        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+        middlewares.setdefault(SHARED_POLITENESS_PATH, SHARED_POLITENESS_ORDER)
+        # At spider priority at least: ``scrapy crawl`` copies the process's settings
+        # over the crawler's again after this method, and the project's dict at its
+        # equal priority would replace the merged one.
+        priority = max(SETTINGS_PRIORITIES["spider"], settings.getpriority("DOWNLOADER_MIDDLEWARES") or 0)
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority=priority)
+        take_over_jitter(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DistributedNoticeSpider:
@@ -116,9 +142,14 @@ class DistributedNoticeSpider(NoticeSpider):
         server.expire(self.keys["workers"], CYCLE_TTL)
         me = f"{socket.gethostname()}:{os.getpid()}"
         self.seeding = bool(server.set(self.keys["seeded"], me, nx=True, ex=CYCLE_TTL))
+        # One id for every run of this cycle, kept in each run's stats: the last worker
+        # out judges site health over all of them (noticewatch/crawling.py).
+        server.set(self.keys["cycle"], uuid.uuid4().hex, nx=True, ex=CYCLE_TTL)
+        cycle = server.get(self.keys["cycle"])
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("distributed/seeder", self.seeding)
+        stats.set_value(CYCLE_STAT, cycle.decode() if isinstance(cycle, bytes) else str(cycle))
         self.logger.info("distributed worker %s %s cycle %s", me,
                          "seeds" if self.seeding else "joins", prefix)
         # The parent's start() also sets up the sites and allowed domains every worker
@@ -157,7 +188,7 @@ class DistributedNoticeSpider(NoticeSpider):
         server = self._redis()
         left = int(server.decr(keys["workers"]))
         if left <= 0 and self._queue_length() == 0:
-            server.delete(keys["seeded"], keys["dupefilter"], keys["queue"], keys["workers"])
+            server.delete(*keys.values())
             self.logger.info("last worker out: crawl cycle %s cleared", keys["seeded"].rsplit(":", 1)[0])
 
     # -- state that must travel with the request ----------------------------------------

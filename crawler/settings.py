@@ -34,6 +34,11 @@ RETRY_TIMES = 3
 
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 starts a remote-control HTTP server in every crawl by default: a
+# token-guarded endpoint on localhost that runs arbitrary Python in the crawl process,
+# with its token in a job file under the user's home. An unattended archiver exposes no
+# such door (and skips the aiohttp server start-up on every crawl).
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
@@ -45,6 +50,10 @@ ITEM_PIPELINES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt handling plus a cache across crawls (RFC 9309: at most 24 h),
+    # so an hourly cycle does not fetch every robots.txt again (crawler/middlewares/robots_cache.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots_cache.CachedRobotsTxtMiddleware": 100,
     # 110: right after RobotsTxtMiddleware; an unreadable robots.txt (5xx, unreachable)
     # defers the site instead of allowing everything (crawler/middlewares/robots_guard.py).
     "crawler.middlewares.robots_guard.RobotsGuardMiddleware": 110,
@@ -67,9 +76,14 @@ FILES_URLS_FIELD = "file_urls"
 FILES_RESULT_FIELD = "files"
 MEDIA_ALLOW_REDIRECTS = True
 
+# robots.txt kept between crawls; ROBOTSTXT_CACHE_DIR defaults to <FILES_STORE>/cache/robots.
+ROBOTSTXT_CACHE_HOURS = 24
+
 NOTICEWATCH_MAX_PAGES_PER_COLUMN = 50
 
 # Per-site progress for the terminal; only active when PROGRESS_FILE is set.
 EXTENSIONS = {
     "crawler.extensions.progress.ProgressFile": 500,
+    # Off (see REMOTE_CONTROL_ENABLED) and not even imported: it pulls in aiohttp.
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }

@@ -85,14 +85,18 @@ def describe_database_error(exc: Exception, url: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sqlalchemy.exc import DBAPIError
-
     shared: dict[str, object] = {}
     try:
         root.main(args=argv, prog_name="noticewatch", standalone_mode=True, obj=shared)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except DBAPIError as exc:
+    except Exception as exc:
+        # Imported only now: `noticewatch crawl` starts Scrapy's process before it
+        # imports SQLAlchemy (a database error has imported it already).
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            raise
         # Unreachable or locked databases are the operator's to fix: one line, no traceback.
         settings = shared.get("settings")
         url = getattr(settings, "resolved_database_url", None)

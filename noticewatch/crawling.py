@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.registry import Registry, SiteSpec
+from noticewatch.crawl_process import CrawlProcess
 
 # storage.runs/sites, not storage.repository: the repository also pulls in the notice
 # writer's duplicate detection (datasketch, scipy: ~0.5 s of imports) that this process never uses.
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from noticewatch.store import Store
 
 LOCK_TTL = timedelta(hours=6)
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,6 +48,7 @@ class CrawlResult:
     status: str = "finished"
     log_file: Path | None = None
     health: dict[str, str] = field(default_factory=dict)  # site key → verdict after this run
+    cycle: str | None = None  # the distributed crawl cycle the run belonged to
 
     @property
     def crawled_anything(self) -> bool:
@@ -87,6 +90,7 @@ def effective_scrapy_settings(settings: Settings, sites: Sequence[SiteSpec], *,
     values["NOTICEWATCH_DATABASE_URL"] = settings.resolved_database_url
     values["FILES_STORE"] = str(settings.data_path)
     values["WARC_DIR"] = str(settings.data_path / "warc")
+    values["ROBOTSTXT_CACHE_DIR"] = str(settings.data_path / "cache" / "robots")
     if registry_paths:
         values["NOTICEWATCH_REGISTRY"] = list(registry_paths)
     values.update(user)
@@ -147,14 +151,32 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
               overrides: Sequence[str] = (), trigger: str = "manual", registry_paths: Sequence[str] = (),
               env: Mapping[str, str] | None = None, spider: str = "notices", quiet: bool = True,
               on_process: Callable[[subprocess.Popen[bytes]], None] | None = None,
-              holder: str | None = None, progress: bool | None = None) -> CrawlResult:
+              holder: str | None = None, progress: bool | None = None,
+              process: CrawlProcess | None = None) -> CrawlResult:
     """Lock the sites, run one ``scrapy crawl`` process, record the outcome.
 
-    ``on_process`` receives the child process as soon as it starts (the scheduler
+    ``on_process`` receives the child process once it has its run (the scheduler
     keeps it to stop it cleanly with SIGTERM on shutdown). ``holder`` shares the site
     leases among the workers of one distributed crawl. ``progress``: render the
     child's progress file on the terminal (default: when quiet and stderr is a TTY).
+    ``process``: a child the caller already started (``CrawlProcess.start``, before its
+    own imports); by default one is started here, before the database work.
     """
+    process = process or CrawlProcess.start(spider=spider, env=env, quiet=quiet)
+    try:
+        if process.spider != spider:
+            raise ValueError(f"the crawl process runs spider {process.spider!r}, not {spider!r}")
+        return _run_crawl(settings, store, registry, site_keys=site_keys, overrides=overrides, trigger=trigger,
+                          registry_paths=registry_paths, quiet=quiet, holder=holder, progress=progress,
+                          process=process, on_process=on_process)
+    finally:
+        process.cancel()  # nothing to crawl, or an error before the hand-over; no-op after it
+
+
+def _run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys: Sequence[str],
+               overrides: Sequence[str], trigger: str, registry_paths: Sequence[str], quiet: bool,
+               holder: str | None, progress: bool | None, process: CrawlProcess,
+               on_process: Callable[[subprocess.Popen[bytes]], None] | None) -> CrawlResult:
     sites = registry.select(site_keys or None)
     holder = holder or holder_id()
     with store.factory.begin() as session:
@@ -176,6 +198,7 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
                            skipped_blocked=sorted(backed_off))
     keys = [s.key for s in locked]
     run_lock = ""  # this run's own lease, once the run exists (see _previous_run_broken)
+    result: CrawlResult | None = None
     try:
         with store.factory.begin() as session:
             run = runs.start_run(session, site_key=keys[0] if len(keys) == 1 else None, trigger=trigger)
@@ -189,71 +212,119 @@ def run_crawl(settings: Settings, store: Store, registry: Registry, *, site_keys
                 # not the rest: no 304 shortcut and no early stop, so every list page is read again.
                 plan["columns"] = {}
                 plan["list_overlap"] = 10**6
-        run_dir = settings.data_path / "runs" / str(run_id)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        plan_file = run_dir / "plan.json"
-        plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-        values = effective_scrapy_settings(settings, locked, overrides=overrides, registry_paths=registry_paths)
-        log_file = settings.data_path / "logs" / f"run-{run_id}.log"
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        values.setdefault("LOG_FILE", str(log_file))
-        values["NOTICEWATCH_TRIGGER"] = trigger
-        show_progress = (quiet and sys.stderr.isatty()) if progress is None else progress
-        progress_file = run_dir / "progress.json"
-        if show_progress:
-            values.setdefault("PROGRESS_FILE", str(progress_file))
-        settings_file = run_dir / "settings.json"
-        fd = os.open(settings_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(values, fh, ensure_ascii=False)
-        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"sites={','.join(keys)}",
-               "-a", f"plan={plan_file}", "-s", f"NOTICEWATCH_SETTINGS_FILE={settings_file}"]
-        child_env = dict(os.environ if env is None else env)
-        child_env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
-        proc = subprocess.Popen(cmd, env=child_env, cwd=str(Path(__file__).resolve().parent.parent),
-                                stdout=subprocess.DEVNULL if quiet else None,
-                                stderr=subprocess.DEVNULL if quiet else None)
-        try:
-            if on_process is not None:
-                on_process(proc)
-            if show_progress:
-                from crawler.extensions.progress import render_until_exit
-
-                render_until_exit(proc, Path(values["PROGRESS_FILE"]))
-            proc.wait()
-        except BaseException:
-            # Ctrl-C reaches the child too (same process group); let Scrapy close its spider.
-            if proc.poll() is None:
-                proc.wait()
-            raise
-        finally:
-            settings_file.unlink(missing_ok=True)  # it may hold a password
-        with store.factory.begin() as session:
-            finished_run = session.get(CrawlRun, run_id)
-            assert finished_run is not None
-            run = finished_run
-            if run.status == "running":
-                # The crawl process died before its pipeline could close the run.
-                run.status = "failed"
-                run.finished_at = datetime.now(UTC)
-                run.error = f"crawl process exited with code {proc.returncode}"
-            counts = dict(run.counts or {})
-            status = run.status
-            if backed_off:
-                run.stats = {**(run.stats or {}), "skipped_blocked": _until_text(backed_off)}
-            verdicts: dict[str, str] = {}
-            if status == "finished":
-                site_store.mark_baselines(session, keys)
-                # Only a complete run says enough about a site to judge its health.
-                verdicts = {key: verdict.status for key, verdict in health.assess_sites_health(
-                    session, site_keys=keys, run_id=run_id, backoff_hours=settings.blocked_backoff_hours).items()}
-        return CrawlResult(run_id=run_id, sites=keys, skipped_locked=skipped, returncode=proc.returncode,
-                           counts=counts, status=status, log_file=log_file,
-                           skipped_blocked=sorted(backed_off), health=verdicts)
+        result = _run_process(settings, store, locked, run_id=run_id, plan=plan, overrides=overrides,
+                              trigger=trigger, registry_paths=registry_paths, quiet=quiet, progress=progress,
+                              process=process, on_process=on_process)
+        result.skipped_locked = skipped
+        result.skipped_blocked = sorted(backed_off)
+        if backed_off:
+            with store.factory.begin() as session:
+                finished_run = session.get(CrawlRun, run_id)
+                assert finished_run is not None
+                finished_run.stats = {**(finished_run.stats or {}), "skipped_blocked": _until_text(backed_off)}
+        return result
     finally:
+        # The workers of one distributed cycle share the holder and so the site leases:
+        # only the last one out may judge the sites and free them (the first one done
+        # used to free them while its siblings still crawled).
+        last_out = _leave(store, holder=holder, run_lock=run_lock)
+        try:
+            if result is not None and result.status == "finished" and last_out:
+                result.health = _judge_health(store, settings, result)
+            elif result is not None and not last_out:
+                logger.info("run %s done; sibling workers still crawling: they judge health and free the sites",
+                            result.run_id)
+        finally:
+            if last_out:
+                with store.factory.begin() as session:
+                    runs.release_locks(session, names=[_lock_name(s.key) for s in locked], holder=holder)
+                    # Sites a sibling locked under the shared holder (for other --site choices).
+                    runs.release_locks(session, names=runs.held_leases(session, holder=holder, prefix="site:"),
+                                       holder=holder)
+
+
+def _run_process(settings: Settings, store: Store, locked: Sequence[SiteSpec], *, run_id: int,
+                 plan: dict[str, Any], overrides: Sequence[str], trigger: str, registry_paths: Sequence[str],
+                 quiet: bool, progress: bool | None, process: CrawlProcess,
+                 on_process: Callable[[subprocess.Popen[bytes]], None] | None) -> CrawlResult:
+    """Write the plan, hand the run to the waiting ``scrapy crawl``, read back how it ended."""
+    keys = [s.key for s in locked]
+    run_dir = settings.data_path / "runs" / str(run_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    plan_file = run_dir / "plan.json"
+    plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    values = effective_scrapy_settings(settings, locked, overrides=overrides, registry_paths=registry_paths)
+    log_file = settings.data_path / "logs" / f"run-{run_id}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    values.setdefault("LOG_FILE", str(log_file))
+    values["NOTICEWATCH_TRIGGER"] = trigger
+    show_progress = (quiet and sys.stderr.isatty()) if progress is None else progress
+    progress_file = run_dir / "progress.json"
+    if show_progress:
+        values.setdefault("PROGRESS_FILE", str(progress_file))
+    # Settings (they may hold a password) and arguments go over the child's stdin.
+    process.go(settings=values, spider_args={"sites": ",".join(keys), "plan": str(plan_file)})
+    proc = process.proc
+    try:
+        if on_process is not None:
+            on_process(proc)
+        if show_progress:
+            from crawler.extensions.progress import render_until_exit
+
+            render_until_exit(proc, Path(values["PROGRESS_FILE"]))
+        proc.wait()
+    except BaseException:
+        # Ctrl-C reaches the child too (same process group); let Scrapy close its spider.
+        if proc.poll() is None:
+            proc.wait()
+        raise
+    with store.factory.begin() as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None
+        if run.status == "running":
+            # The crawl process died before its pipeline could close the run.
+            run.status = "failed"
+            run.finished_at = datetime.now(UTC)
+            run.error = f"crawl process exited with code {proc.returncode}"
+        if run.status == "finished":
+            site_store.mark_baselines(session, keys)
+        return CrawlResult(run_id=run_id, sites=keys, returncode=proc.returncode, counts=dict(run.counts or {}),
+                           status=run.status, log_file=log_file,
+                           cycle=str((run.stats or {}).get(runs.CYCLE_STAT) or "") or None)
+
+
+def _leave(store: Store, *, holder: str, run_lock: str) -> bool:
+    """Drop this run's lease; True when no other run of the same holder is still live.
+
+    Two transactions on purpose: each finishing worker commits its own release before
+    it looks for siblings, so of two finishing together at least the later one sees
+    none left (both may: freeing a lease twice is harmless).
+    """
+    if run_lock:
         with store.factory.begin() as session:
-            names = [_lock_name(s.key) for s in locked] + ([run_lock] if run_lock else [])
-            runs.release_locks(session, names=names, holder=holder)
+            runs.release_locks(session, names=[run_lock], holder=holder)
+    with store.factory.begin() as session:
+        return not runs.held_leases(session, holder=holder, prefix="run:")
+
+
+def _judge_health(store: Store, settings: Settings, result: CrawlResult) -> dict[str, str]:
+    """Site verdicts from a complete run — or, for a distributed cycle, from all its runs."""
+    assert result.run_id is not None
+    with store.factory.begin() as session:
+        siblings: list[CrawlRun] = []
+        keys = list(result.sites)
+        if result.cycle:
+            siblings = runs.runs_of_cycle(session, cycle=result.cycle, since=datetime.now(UTC) - LOCK_TTL)
+            if any(run.status != "finished" for run in siblings):
+                # Only complete runs say enough about a site to judge its health.
+                logger.warning("crawl cycle %s had an incomplete run: site health not judged", result.cycle)
+                return {}
+            for run in siblings:
+                keys += [key for key in ((run.stats or {}).get("sites") or {}) if key not in keys]
+        verdicts = health.assess_sites_health(session, site_keys=keys, run_id=result.run_id,
+                                              sibling_run_ids=[run.id for run in siblings],
+                                              backoff_hours=settings.blocked_backoff_hours)
+        return {key: verdict.status for key, verdict in verdicts.items()}
 
 
 def _lock_name(site_key: str) -> str:

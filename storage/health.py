@@ -221,23 +221,34 @@ def assess_site_health(session: Session, *, site_key: str, run_id: int,
 
 
 def assess_sites_health(session: Session, *, site_keys: Iterable[str], run_id: int,
-                        backoff_hours: float = DEFAULT_BACKOFF_HOURS,
-                        now: datetime | None = None) -> dict[str, HealthVerdict]:
+                        backoff_hours: float = DEFAULT_BACKOFF_HOURS, now: datetime | None = None,
+                        sibling_run_ids: Iterable[int] = ()) -> dict[str, HealthVerdict]:
     """``assess_site_health`` for every site of a run at once: site key → verdict.
 
     A handful of grouped queries for the whole run (sites, errors by site and kind,
     columns with history) and one update of the run's stats, instead of a query set
     and a re-written stats document per site: at 500 sites the per-site way took seconds.
+
+    ``sibling_run_ids``: the other runs of one distributed crawl cycle. Each worker saw
+    only its share of a site's pages, so the verdict is judged once, from the figures
+    and errors of all of them together, and recorded in every one of them.
     """
     keys = list(dict.fromkeys(site_keys))
     sites = {site.key: site for site in session.scalars(select(Site).where(Site.key.in_(keys)))}
-    run = session.get(CrawlRun, run_id)
+    run_ids = list(dict.fromkeys([run_id, *sibling_run_ids]))
+    cycle = {run.id: run for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)))}
     missing = [key for key in keys if key not in sites]
-    if run is None or missing:
-        raise LookupError(f"no site {missing[0]!r} or run {run_id}" if missing else f"no run {run_id}")
-    all_figures = (run.stats or {}).get("sites") or {}
-    errors = _run_errors_by_site(session, run_id)
-    history = _columns_with_history(session, [site.id for site in sites.values()], as_utc(run.started_at))
+    absent = [rid for rid in run_ids if rid not in cycle]
+    if absent or missing:
+        raise LookupError(f"no site {missing[0]!r}" if missing else f"no run {absent[0]}")
+    all_figures: dict[str, Any] = {}
+    errors: dict[int | None, Counter[str]] = {}
+    for rid in run_ids:
+        all_figures = merge_site_figures(all_figures, (cycle[rid].stats or {}).get("sites") or {})
+        for site_id, kinds in _run_errors_by_site(session, rid).items():
+            errors[site_id] = errors.get(site_id, Counter()) + kinds
+    started = min(as_utc(run.started_at) for run in cycle.values())
+    history = _columns_with_history(session, [site.id for site in sites.values()], started)
     now = as_utc(now) if now is not None else utcnow()
     verdicts: dict[str, HealthVerdict] = {}
     recorded: dict[str, dict[str, str]] = {}
@@ -258,7 +269,7 @@ def assess_sites_health(session: Session, *, site_keys: Iterable[str], run_id: i
         site.health = verdict.status
         site.health_detail = detail
         recorded[key] = {"status": verdict.status, "detail": detail}
-    if recorded:
+    for run in cycle.values() if recorded else ():
         # The run keeps its own verdicts (`noticewatch runs show`); the site only the latest.
         # A new dict, not an in-place update: plain JSON columns do not track mutation.
         stats = dict(run.stats or {})

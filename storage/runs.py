@@ -19,10 +19,12 @@ __all__ = [
     "acquire_locks",
     "finish_run",
     "get_run",
+    "held_leases",
     "list_runs",
     "record_fetch_error",
     "release_lock",
     "release_locks",
+    "runs_of_cycle",
     "start_run",
 ]
 
@@ -177,3 +179,28 @@ def release_locks(session: Session, *, names: Sequence[str], holder: str) -> int
         )
         dropped += int(getattr(result, "rowcount", 0) or 0)
     return dropped
+
+
+def held_leases(session: Session, *, holder: str, prefix: str = "", now: datetime | None = None) -> list[str]:
+    """Names of the unexpired leases ``holder`` holds (those starting with ``prefix``)."""
+    now = as_utc(now) if now is not None else utcnow()
+    stmt = select(RunLock.name).where(RunLock.holder == holder, RunLock.expires_at > now)
+    if prefix:
+        stmt = stmt.where(RunLock.name.startswith(prefix, autoescape=True))
+    return sorted(session.scalars(stmt))
+
+
+CYCLE_STAT = "distributed/cycle"  # the Scrapy stat the distributed spider records its cycle id in
+
+
+def runs_of_cycle(session: Session, *, cycle: str, since: datetime) -> list[CrawlRun]:
+    """The worker runs of one distributed crawl cycle started since ``since``, oldest first.
+
+    The cycle id lives in each run's stats (its Scrapy stats snapshot), so the runs of the
+    window are filtered here rather than by a JSON query that differs per database; a
+    window of hours holds a few runs per worker.
+    """
+    candidates = session.scalars(select(CrawlRun).where(CrawlRun.trigger == "worker",
+                                                        CrawlRun.started_at >= as_utc(since))
+                                 .order_by(CrawlRun.id))
+    return [run for run in candidates if (run.stats or {}).get(CYCLE_STAT) == cycle]

@@ -12,7 +12,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
@@ -32,7 +32,7 @@ from crawler.parsing.encoding import decode_html
 from crawler.parsing.types import ExtractionError, ListPage, PageRequest
 from crawler.plan import CrawlPlan
 from crawler.registry import ColumnSpec, Registry, SiteSpec, load_registry
-from crawler.runtime import apply_settings_file
+from crawler.runtime import SPIDER_ARGS, apply_settings_file
 from storage.urls import canonicalize_url
 
 BLOCK_STATUSES = (403, 405, 412, 521)
@@ -67,6 +67,13 @@ class NoticeSpider(scrapy.Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         apply_settings_file(settings)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
+        # Arguments handed over with the settings on standard input (crawler/runtime.py);
+        # ones given with -a on the command line win.
+        handed = crawler.settings.getdict(SPIDER_ARGS)
+        return super().from_crawler(crawler, *args, **{**handed, **kwargs})
 
     def __init__(self, sites: str = "", plan: str = "", registry: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from crawler.registry import RegistryError, load_registry
 from noticewatch.commands._common import get_settings
-from noticewatch.crawling import CrawlResult, run_crawl
-from noticewatch.store import open_store
+from noticewatch.crawl_process import CrawlProcess
+
+if TYPE_CHECKING:
+    from noticewatch.crawling import CrawlResult
 
 
 def _keys(keys: list[str], *, most: int = 12) -> str:
@@ -47,18 +51,27 @@ def crawl(ctx: click.Context, sites: tuple[str, ...], scrapy_overrides: tuple[st
           verbose: bool) -> None:
     """Crawl every site in the registry (or --site KEY ...) into the archive."""
     settings = get_settings(ctx)
+    # Scrapy's process starts now and imports while this one loads the store (see
+    # noticewatch/crawl_process.py); it gets its run, or is let go, below.
+    process = CrawlProcess.start(quiet=not verbose)
     try:
-        registry = load_registry(settings.registry or None)
-        registry.select(sites or None)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
-    store = open_store(settings)
-    try:
-        result = run_crawl(settings, store, registry, site_keys=sites, overrides=scrapy_overrides,
-                           trigger=trigger, registry_paths=[str(p) for p in settings.registry],
-                           quiet=not verbose)
+        try:
+            registry = load_registry(settings.registry or None)
+            registry.select(sites or None)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from exc
+        from noticewatch.crawling import run_crawl
+        from noticewatch.store import open_store
+
+        store = open_store(settings)
+        try:
+            result = run_crawl(settings, store, registry, site_keys=sites, overrides=scrapy_overrides,
+                               trigger=trigger, registry_paths=[str(p) for p in settings.registry],
+                               quiet=not verbose, process=process)
+        finally:
+            store.close()
     finally:
-        store.close()
+        process.cancel()
     echo_result(result)
     if result.run_id is not None and not result.crawled_anything:
         raise click.ClickException("nothing could be crawled; see the run's errors with `noticewatch runs show "

@@ -80,6 +80,14 @@ def test_two_workers_store_every_notice_once(tmp_path: Path, demo_web: DemoWeb, 
         assert all(n > 0 for n in new), new
         assert sum(new) == len(truth), new
         assert session.scalars(select(RunLock)).all() == []
+        # Site health was judged once, by the last worker out, from both workers' figures,
+        # and recorded in both runs: every site "ok" (each had new notices), none judged twice.
+        cycles = {(r.stats or {}).get("distributed/cycle") for r in runs}
+        assert len(cycles) == 1 and None not in cycles
+        verdicts = [{key: v["status"] for key, v in ((r.stats or {}).get("health") or {}).items()} for r in runs]
+        assert verdicts[0] == verdicts[1] == dict.fromkeys(SITES, "ok"), verdicts
+        assert {s.key: s.health for s in session.scalars(select(Site).where(Site.key.in_(SITES)))} == \
+            dict.fromkeys(SITES, "ok")
     store.close()
     # The last worker out cleared the cycle's keys, so the next cycle seeds afresh.
     assert list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}:*")) == []

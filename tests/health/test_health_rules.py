@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from storage import health, repository
+from storage import health, repository, runs
 from storage.clock import as_utc, utcnow
 from storage.models import Notice, NoticeColumn, Site
 
@@ -121,3 +121,37 @@ def test_assessment_is_stored_and_a_blocked_site_backs_off(session: Session) -> 
     empty_run = repository.start_run(session, site_key="s1", trigger="manual")
     assert health.assess_site_health(session, site_key="s1", run_id=empty_run.id).status == "unknown"
     assert session.get(Site, site.id).health == "layout_changed"
+
+
+def test_a_distributed_cycle_is_judged_once_from_all_its_runs(session: Session) -> None:
+    repository.sync_sites(session, [SITE_ROW])
+    first = repository.start_run(session, site_key=None, trigger="worker")
+    second = repository.start_run(session, site_key=None, trigger="worker")
+    other = repository.start_run(session, site_key=None, trigger="worker")
+    # Worker one read column A and found nothing new; worker two read column B and found notices.
+    first.stats = {"distributed/cycle": "c1", "sites": {"s1": _with_lists((COLUMN_A, 4))}}
+    second.stats = {"distributed/cycle": "c1", "sites": {"s1": _with_lists((COLUMN_B, 3)) | {"new": 3}}}
+    other.stats = {"distributed/cycle": "c2", "sites": {}}
+    session.flush()
+    assert health.assess_sites_health(session, site_keys=["s1"], run_id=first.id)["s1"].status == "quiet"
+
+    cycle = runs.runs_of_cycle(session, cycle="c1", since=utcnow() - timedelta(hours=1))
+    assert [run.id for run in cycle] == [first.id, second.id]
+    verdicts = health.assess_sites_health(session, site_keys=["s1"], run_id=second.id,
+                                          sibling_run_ids=[run.id for run in cycle])
+    assert verdicts["s1"].status == "ok"  # judged from both shares, not "quiet" from one
+    assert first.stats["health"]["s1"]["status"] == second.stats["health"]["s1"]["status"] == "ok"
+    assert "health" not in other.stats
+    assert runs.runs_of_cycle(session, cycle="c1", since=utcnow() + timedelta(hours=1)) == []
+
+
+def test_held_leases_by_holder_and_prefix(session: Session) -> None:
+    held = runs.acquire_locks(session, names=["site:a", "site:b", "run:1"], holder="distributed:x",
+                              ttl=timedelta(hours=1))
+    runs.acquire_locks(session, names=["site:c"], holder="someone-else", ttl=timedelta(hours=1))
+    runs.acquire_locks(session, names=["site:old"], holder="distributed:x", ttl=timedelta(hours=1),
+                       now=utcnow() - timedelta(hours=2))  # expired
+    assert held == {"site:a", "site:b", "run:1"}
+    assert runs.held_leases(session, holder="distributed:x", prefix="site:") == ["site:a", "site:b"]
+    assert runs.held_leases(session, holder="distributed:x", prefix="run:") == ["run:1"]
+    assert runs.held_leases(session, holder="distributed:x") == ["run:1", "site:a", "site:b"]

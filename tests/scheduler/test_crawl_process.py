@@ -1,0 +1,67 @@
+"""The ``scrapy crawl`` child started before its run: handed a run, or let go quietly."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+from scrapy.settings import Settings
+
+from crawler.runtime import preimport_components
+from noticewatch.crawl_process import CrawlProcess
+from storage import repository
+from tests.e2e.harness import make_archive
+
+
+def test_a_child_let_go_without_a_run_exits_quietly() -> None:
+    process = CrawlProcess.start()
+    process.cancel()
+    assert process.proc.returncode == 0
+    process.cancel()  # idempotent
+
+
+def test_a_garbled_hand_over_fails_the_child() -> None:
+    process = CrawlProcess.start(quiet=False)
+    process.proc = process.proc  # keep mypy quiet about the narrowed type below
+    assert process.proc.stdin is not None
+    process.proc.stdin.write(b"[1, 2]")
+    process.proc.stdin.close()
+    process.handed_over = True
+    assert process.proc.wait(timeout=60) != 0
+
+
+def test_everything_locked_lets_the_prestarted_child_go(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path)
+    with archive.store.factory.begin() as session:
+        repository.sync_sites(session, [site.as_row() for site in archive.registry.select(None)])
+        for site in archive.registry.select(None):
+            assert repository.acquire_lock(session, name=f"site:{site.key}", holder="other-host:1",
+                                           ttl=timedelta(minutes=5))
+    from noticewatch.crawling import run_crawl
+
+    process = CrawlProcess.start()
+    result = run_crawl(archive.settings, archive.store, archive.registry, process=process,
+                       registry_paths=[str(archive.registry_path)])
+    assert result.run_id is None and result.status == "skipped"
+    assert process.proc.poll() == 0  # waited for, exited without crawling
+    assert not (archive.settings.data_path / "logs").exists()
+
+
+def test_warm_up_imports_what_the_settings_name_and_skips_what_fails() -> None:
+    settings = Settings()
+    settings.set("DOWNLOADER_MIDDLEWARES", {"crawler.middlewares.caps.PageSizeCapMiddleware": 585,
+                                            "no.such.module.Middleware": 600})
+    assert preimport_components(settings) > 10  # Scrapy's own base components too
+
+
+def test_the_child_is_its_own_scrapy_process() -> None:
+    process = CrawlProcess.start()
+    try:
+        args = process.proc.args
+        assert isinstance(args, list) and args[1:4] == ["-m", "scrapy", "crawl"]
+        # Secrets come over stdin, never on the command line.
+        assert "NOTICEWATCH_SETTINGS_FILE=-" in args and not any("DATABASE_URL" in str(a) for a in args)
+    finally:
+        process.cancel()
+    assert isinstance(process.proc, subprocess.Popen)
