@@ -11,9 +11,11 @@ thin adapter instead:
 
 * The first worker of a crawl cycle wins ``SET <prefix>:seeded NX`` and yields the
   column start requests into the shared queue; the others only consume it.
-* A worker closes once the shared queue has stayed empty for
-  ``NOTICEWATCH_WORKER_IDLE_SECONDS``; the last one out clears the cycle's keys
-  (seed flag, queue, duplicate filter) so the next cycle starts fresh.
+* A worker closes as soon as the shared queue is empty and every worker of the cycle
+  is idle (a Redis set of the idle ones), or at the latest once the queue has stayed
+  empty for ``NOTICEWATCH_WORKER_IDLE_SECONDS`` (a crashed worker never turns idle);
+  the last one out clears the cycle's keys (seed flag, queue, duplicate filter) so the
+  next cycle starts fresh.
 * What the single-process spider keeps in memory and a notice needs later (the
   columns that listed it) travels in the request's meta instead, because another
   worker may fetch the notice.
@@ -53,6 +55,8 @@ PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 # back from the run's stored stats (the crawler does not import storage).
 CYCLE_STAT = "distributed/cycle"
 CYCLE_TTL = 6 * 3600  # seconds; a crashed worker cannot block seeding for longer
+ALL_IDLE_MESSAGE = "every worker of the cycle is idle and the queue empty: closing"
+IDLE_POLL_SECONDS = 0.2  # how often an idle worker checks whether the whole cycle is done
 SHARED_POLITENESS_PATH = "crawler.middlewares.shared_politeness.SharedPolitenessMiddleware"
 # After HttpCacheMiddleware (900), the last of Scrapy's and the project's middlewares.
 SHARED_POLITENESS_ORDER = 950
@@ -66,6 +70,7 @@ def cycle_keys(prefix: str) -> dict[str, str]:
         "seeded": f"{prefix}:seeded",
         "workers": f"{prefix}:workers",
         "cycle": f"{prefix}:cycle",
+        "idle": f"{prefix}:idle",  # the workers with nothing in flight
     }
 
 
@@ -140,7 +145,7 @@ class DistributedNoticeSpider(NoticeSpider):
         server = self._redis()
         server.incr(self.keys["workers"])
         server.expire(self.keys["workers"], CYCLE_TTL)
-        me = f"{socket.gethostname()}:{os.getpid()}"
+        me = self.me = f"{socket.gethostname()}:{os.getpid()}"
         self.seeding = bool(server.set(self.keys["seeded"], me, nx=True, ex=CYCLE_TTL))
         # One id for every run of this cycle, kept in each run's stats: the last worker
         # out judges site health over all of them (noticewatch/crawling.py).
@@ -172,20 +177,67 @@ class DistributedNoticeSpider(NoticeSpider):
         return 0
 
     def _on_idle(self) -> None:
+        server = self._redis()
         if self._queue_length() > 0:
             self._idle_since = None
+            server.srem(self.keys["idle"], self.me)
             raise DontCloseSpider  # the engine polls the shared queue again shortly
         now = time.monotonic()
         if self._idle_since is None:
             self._idle_since = now
+        server.sadd(self.keys["idle"], self.me)
+        server.expire(self.keys["idle"], CYCLE_TTL)
+        if self._everyone_idle():
+            self.logger.info(ALL_IDLE_MESSAGE)
+            return  # the cycle is done: close now
         if now - self._idle_since < self.idle_seconds:
-            raise DontCloseSpider  # another worker may still be producing requests
+            # Another worker may still be producing requests. Scrapy asks again only every
+            # 5 s (its heartbeat); the watch closes this worker as soon as all are idle.
+            self._watch_idle()
+            raise DontCloseSpider
+
+    def _everyone_idle(self) -> bool:
+        """Is the shared queue empty and every worker of the cycle idle (nothing in flight)?"""
+        server = self._redis()
+        workers = int(server.get(self.keys["workers"]) or 0)
+        return self._queue_length() == 0 and int(server.scard(self.keys["idle"])) >= workers
+
+    def _watch_idle(self) -> None:
+        if getattr(self, "_idle_watch", None) is None:
+            from twisted.internet import task
+
+            watch = task.LoopingCall(self._poll_idle)
+            self._idle_watch: Any = watch
+            watch.start(IDLE_POLL_SECONDS, now=False)
+
+    def _stop_watch(self) -> None:
+        watch = getattr(self, "_idle_watch", None)
+        self._idle_watch = None
+        if watch is not None and watch.running:
+            watch.stop()
+
+    def _poll_idle(self) -> None:
+        engine = self.crawler.engine
+        if engine is None or not engine.spider_is_idle() or self._queue_length() > 0:
+            # Busy again (or work is waiting: the engine's heartbeat takes it).
+            self._redis().srem(self.keys["idle"], self.me)
+            self._idle_since = None
+            self._stop_watch()
+            return
+        if self._everyone_idle():
+            self._stop_watch()
+            self.logger.info(ALL_IDLE_MESSAGE)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="finished"))
 
     def _on_closed(self) -> None:
+        self._stop_watch()
         keys = getattr(self, "keys", None)
         if keys is None:
             return
         server = self._redis()
+        server.srem(keys["idle"], self.me)
         left = int(server.decr(keys["workers"]))
         if left <= 0 and self._queue_length() == 0:
             server.delete(*keys.values())

@@ -143,6 +143,7 @@ def scrapy_settings(settings: Settings, *, overrides: Sequence[str] = ()) -> dic
         "AUTOTHROTTLE_ENABLED": s.autothrottle,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": s.autothrottle_target_concurrency,
         "ROBOTSTXT_OBEY": s.robots_txt_obey,
+        "ROBOTSTXT_CACHE_HOURS": s.robots_cache_hours,
         "DOWNLOAD_TIMEOUT": s.download_timeout,
         "DOWNLOAD_MAXSIZE": s.max_download_size,
         "DOWNLOAD_WARNSIZE": min(s.max_download_size, 32 * 1024 * 1024),

@@ -126,6 +126,10 @@ class Settings:
         "crawl", "float", 1.0, "AutoThrottle's target of parallel requests per server.", minimum=0.1)
     robots_txt_obey: bool = _opt(
         "crawl", "bool", True, "Obey robots.txt.", per_site=True)
+    robots_cache_hours: float = _opt(
+        "crawl", "float", 24.0, "Hours a fetched robots.txt is reused by later crawls (cached in "
+        "`<data_dir>/cache/robots/`; RFC 9309 allows at most 24; 0 fetches it on every crawl). 5xx answers "
+        "and network errors are never cached.", minimum=0, maximum=24)
     download_timeout: int = _opt(
         "crawl", "int", 30, "Seconds before a request times out.", per_site=True, minimum=1)
     max_download_size: int = _opt(

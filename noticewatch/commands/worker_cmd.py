@@ -37,7 +37,8 @@ def _sync_sites(store: Store, specs: Sequence[SiteSpec]) -> None:
 @click.option("--prefix", default="noticewatch", show_default=True,
               help="Redis key prefix of the shared crawl; workers with the same prefix share one crawl.")
 @click.option("--idle-seconds", default=10.0, show_default=True, type=click.FloatRange(0),
-              help="Stop after the shared queue stayed empty this long.")
+              help="Workers stop once all of them are idle and the shared queue is empty; at the "
+                   "latest after the queue stayed empty this long (a crashed worker never turns idle).")
 @click.option("--loop", is_flag=True, help="Start the next crawl cycle after --pause seconds, forever.")
 @click.option("--pause", default=3600.0, show_default=True, type=click.FloatRange(0),
               help="With --loop: seconds between cycles.")

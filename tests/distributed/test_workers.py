@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from crawler.distributed import ALL_IDLE_MESSAGE
 from noticewatch.commands.demo_cmd import DEMO_OVERRIDES, proxy_env, write_demo_registry
 from noticewatch.config import load_settings
 from noticewatch.demoweb import DemoWeb
@@ -44,8 +45,9 @@ def test_two_workers_store_every_notice_once(tmp_path: Path, demo_web: DemoWeb, 
                 "NOTICEWATCH_REDIS_URL": REDIS_URL, "NOTICEWATCH_REGISTRY": str(registry_path)})
     settings = load_settings(env={k: v for k, v in env.items() if k.startswith("NOTICEWATCH_")}, cwd=tmp_path)
     store = open_store(settings)  # migrate once, before the workers start
-    # A small delay keeps the crawl long enough for both workers to take part.
-    args = ["--prefix", redis_prefix, "--idle-seconds", "3"]
+    # A small delay keeps the crawl long enough for both workers to take part. The idle
+    # limit is long: workers must stop because all of them are idle, not time out.
+    args = ["--prefix", redis_prefix, "--idle-seconds", "600"]
     for pair in (*DEMO_OVERRIDES, "DOWNLOAD_DELAY=0.1", "CONCURRENT_REQUESTS_PER_DOMAIN=2"):
         args += ["-s", pair]
     for key in SITES:
@@ -80,6 +82,9 @@ def test_two_workers_store_every_notice_once(tmp_path: Path, demo_web: DemoWeb, 
         assert all(n > 0 for n in new), new
         assert sum(new) == len(truth), new
         assert session.scalars(select(RunLock)).all() == []
+        for run in runs:  # each stopped once the whole cycle was idle, not after --idle-seconds
+            log = (data_dir / "logs" / f"run-{run.id}.log").read_text(encoding="utf-8")
+            assert ALL_IDLE_MESSAGE in log, run.id
         # Site health was judged once, by the last worker out, from both workers' figures,
         # and recorded in both runs: every site "ok" (each had new notices), none judged twice.
         cycles = {(r.stats or {}).get("distributed/cycle") for r in runs}
