@@ -46,7 +46,8 @@ from scrapy.http import Request, Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from crawler.middlewares.shared_politeness import take_over_jitter
-from crawler.registry import SiteSpec
+from crawler.parsing.types import PageRequest
+from crawler.registry import ColumnSpec, SiteSpec
 from crawler.spiders.notices import NoticeSpider
 
 DEFAULT_PREFIX = "noticewatch"
@@ -177,16 +178,18 @@ class DistributedNoticeSpider(NoticeSpider):
         return 0
 
     def _on_idle(self) -> None:
+        # Idle here means nothing in flight in this worker; the queue may still hold work
+        # (the engine takes it on its next heartbeat, every 5 s).
         server = self._redis()
-        if self._queue_length() > 0:
-            self._idle_since = None
-            server.srem(self.keys["idle"], self.me)
-            raise DontCloseSpider  # the engine polls the shared queue again shortly
-        now = time.monotonic()
-        if self._idle_since is None:
-            self._idle_since = now
         server.sadd(self.keys["idle"], self.me)
         server.expire(self.keys["idle"], CYCLE_TTL)
+        now = time.monotonic()
+        if self._queue_length() > 0:
+            self._idle_since = None
+            self._watch_idle()
+            raise DontCloseSpider  # the engine polls the shared queue again shortly
+        if self._idle_since is None:
+            self._idle_since = now
         if self._everyone_idle():
             self.logger.info(ALL_IDLE_MESSAGE)
             return  # the cycle is done: close now
@@ -217,12 +220,22 @@ class DistributedNoticeSpider(NoticeSpider):
             watch.stop()
 
     def _poll_idle(self) -> None:
+        # A LoopingCall stops for good on the first exception, silently: log it instead.
+        try:
+            self._poll_idle_once()
+        except Exception:
+            self.logger.exception("checking whether the crawl cycle is done failed")
+
+    def _poll_idle_once(self) -> None:
         engine = self.crawler.engine
-        if engine is None or not engine.spider_is_idle() or self._queue_length() > 0:
-            # Busy again (or work is waiting: the engine's heartbeat takes it).
-            self._redis().srem(self.keys["idle"], self.me)
-            self._idle_since = None
+        server = self._redis()
+        if engine is None or _busy(engine):
+            server.srem(self.keys["idle"], self.me)  # busy again; spider_idle re-adds it
             self._stop_watch()
+            return
+        server.sadd(self.keys["idle"], self.me)
+        if self._queue_length() > 0:
+            _nudge(engine)
             return
         if self._everyone_idle():
             self._stop_watch()
@@ -255,3 +268,45 @@ class DistributedNoticeSpider(NoticeSpider):
                      **kwargs: Any) -> Iterator[Any]:
         self.columns_of[canon].update(response.meta.get("nw_columns") or ())
         return super().parse_notice(response, site, canon, *args, **kwargs)
+
+    def _list_request(self, site: SiteSpec, column: ColumnSpec, page: PageRequest, *args: Any,
+                      **kwargs: Any) -> Request:
+        request = super()._list_request(site, column, page, *args, **kwargs)
+        if kwargs.get("depth"):
+            # The next page may go to another worker; the column's walk so far goes with
+            # it, or a worker that reads only the last page takes every notice of the
+            # earlier pages for unlisted and fetches it again to check for a removal.
+            request.meta["nw_listed"] = sorted(self.listed.get(column.url, ()))
+            request.meta["nw_oldest"] = self.oldest_listed.get(column.url)
+        return request
+
+    def parse_list(self, response: Response, site: SiteSpec, column: ColumnSpec, page: PageRequest,
+                   *args: Any, **kwargs: Any) -> Iterator[Any]:
+        self.listed[column.url].update(response.meta.get("nw_listed") or ())
+        oldest = response.meta.get("nw_oldest")
+        if oldest and oldest < self.oldest_listed.get(column.url, "9999"):
+            self.oldest_listed[column.url] = oldest
+        return super().parse_list(response, site, column, page, *args, **kwargs)
+
+
+def _nudge(engine: Any) -> None:
+    """Make an idle engine poll its scheduler (the shared queue) now, not on its heartbeat.
+
+    Scrapy has no public call for this (scrapy-redis pushes requests through
+    ``engine.crawl`` instead, which does it); ``_slot.nextcall`` has been the engine's
+    loop trigger since Scrapy 1.0. If a release renames it, workers only fall back to
+    the 5 s heartbeat.
+    """
+    nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
+    if nextcall is not None and hasattr(nextcall, "schedule"):
+        nextcall.schedule()
+
+
+def _busy(engine: Any) -> bool:
+    """Has this worker requests in flight or responses in its callbacks and pipelines?
+
+    Not ``engine.spider_is_idle()``: that is also False while the shared queue holds
+    requests, which is work for whichever worker takes it first, not this one's.
+    """
+    scraper_slot = getattr(engine.scraper, "slot", None)
+    return bool(engine.downloader.active) or (scraper_slot is not None and not scraper_slot.is_idle())

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from noticewatch.store import Store
 
 LOCK_TTL = timedelta(hours=6)
+_SIBLINGS_LOOKED_AT = 100  # earlier runs read to find the last one that is not a live sibling
 
 logger = logging.getLogger(__name__)
 
@@ -110,15 +111,19 @@ def _previous_run_broken(session: Any, keys: Sequence[str], run_id: int, holder:
     from storage.clock import utcnow
     from storage.models import RunLock, Site
 
-    live_siblings = [int(name.removeprefix("run:")) for name in session.scalars(
-        select(RunLock.name).where(RunLock.holder == holder, RunLock.name.like("run:%"),
-                                   RunLock.expires_at > utcnow()))]
     site_ids = select(Site.id).where(Site.key.in_(list(keys)))
-    last = session.scalars(
-        select(CrawlRun.status).where(CrawlRun.id < run_id, CrawlRun.status != "skipped",
-                                      CrawlRun.id.not_in(live_siblings),
-                                      or_(CrawlRun.site_id.is_(None), CrawlRun.site_id.in_(site_ids)))
-        .order_by(CrawlRun.id.desc()).limit(1)).first()
+    # The earlier runs first, the live sibling leases second: a sibling committing its run
+    # (and, in the same transaction, its lease) between the two statements is then seen
+    # as a lease at least wherever it is seen as a run (read committed: each statement
+    # sees what was committed before it started). The other order lost that race.
+    earlier = list(session.execute(
+        select(CrawlRun.id, CrawlRun.status).where(CrawlRun.id < run_id, CrawlRun.status != "skipped",
+                                                   or_(CrawlRun.site_id.is_(None), CrawlRun.site_id.in_(site_ids)))
+        .order_by(CrawlRun.id.desc()).limit(_SIBLINGS_LOOKED_AT)))
+    live_siblings = {int(name.removeprefix("run:")) for name in session.scalars(
+        select(RunLock.name).where(RunLock.holder == holder, RunLock.name.like("run:%"),
+                                   RunLock.expires_at > utcnow()))}
+    last = next((status for rid, status in earlier if rid not in live_siblings), None)
     return last in ("failed", "interrupted", "running")  # "running": its parent died too
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from crawler.registry import RegistryError, SiteSpec, load_registry
 from noticewatch.commands._common import get_settings
 from noticewatch.commands.crawl_cmd import echo_result
-from noticewatch.store import Store, open_store
+from noticewatch.crawl_process import CrawlProcess
+
+if TYPE_CHECKING:
+    from noticewatch.store import Store
 
 
 def _sync_sites(store: Store, specs: Sequence[SiteSpec]) -> None:
@@ -19,12 +23,13 @@ def _sync_sites(store: Store, specs: Sequence[SiteSpec]) -> None:
     database race to insert the same rows; the loser retries and finds them there."""
     from sqlalchemy.exc import IntegrityError
 
-    from storage import repository
+    # storage.sites, not the repository: that would import duplicate detection (~0.5 s).
+    from storage import sites as site_store
 
     for attempt in range(5):
         try:
             with store.factory.begin() as session:
-                repository.sync_sites(session, [s.as_row() for s in specs])
+                site_store.sync_sites(session, [s.as_row() for s in specs])
             return
         except IntegrityError:
             if attempt == 4:
@@ -56,7 +61,6 @@ def worker(ctx: click.Context, sites: tuple[str, ...], prefix: str, idle_seconds
     same database (use PostgreSQL). Start as many as you like, on any machine.
     """
     from crawler.distributed import check_prefix, reset_cycle
-    from noticewatch.crawling import run_crawl
 
     settings = get_settings(ctx)
     if not settings.redis_url:
@@ -82,21 +86,33 @@ def worker(ctx: click.Context, sites: tuple[str, ...], prefix: str, idle_seconds
         raise click.ClickException(str(exc)) from exc
     overrides = (f"NOTICEWATCH_REDIS_PREFIX={prefix}", f"NOTICEWATCH_WORKER_IDLE_SECONDS={idle_seconds}",
                  *scrapy_overrides)
-    store = open_store(settings)
+    # The first cycle's Scrapy process starts now and imports while this one opens the
+    # store and syncs the sites (noticewatch/crawl_process.py); later cycles start theirs
+    # in run_crawl.
+    process: CrawlProcess | None = CrawlProcess.start(spider="notices_distributed", quiet=not verbose)
     try:
-        _sync_sites(store, registry.select(sites or None))
-        while True:
-            # Workers of one shared crawl hold the site leases together (one holder
-            # name), so cron or manual crawls of the same sites are skipped meanwhile.
-            result = run_crawl(settings, store, registry, site_keys=sites, overrides=overrides,
-                               trigger="worker", registry_paths=[str(p) for p in settings.registry],
-                               spider="notices_distributed", holder=f"distributed:{prefix}",
-                               quiet=not verbose)
-            echo_result(result)
-            if not loop:
-                break
-            time.sleep(pause)
+        from noticewatch.crawling import run_crawl
+        from noticewatch.store import open_store
+
+        store = open_store(settings)
+        try:
+            _sync_sites(store, registry.select(sites or None))
+            while True:
+                # Workers of one shared crawl hold the site leases together (one holder
+                # name), so cron or manual crawls of the same sites are skipped meanwhile.
+                result = run_crawl(settings, store, registry, site_keys=sites, overrides=overrides,
+                                   trigger="worker", registry_paths=[str(p) for p in settings.registry],
+                                   spider="notices_distributed", holder=f"distributed:{prefix}",
+                                   quiet=not verbose, process=process)
+                process = None
+                echo_result(result)
+                if not loop:
+                    break
+                time.sleep(pause)
+        finally:
+            store.close()
     finally:
-        store.close()
+        if process is not None:
+            process.cancel()
     if result.run_id is not None and result.status == "failed":
         raise click.ClickException(f"worker run {result.run_id} failed; see {result.log_file}")
