@@ -208,10 +208,19 @@ def run_cycle(cycle: str, mode: str, sites: int, *, cmd_env: dict[str, str], wor
             counts[key] = counts.get(key, 0) + int(value)
     not_modified = sum(int((r.stats or {}).get("downloader/response_status_count/304", 0)) for r in runs)
     scrapy_seconds = max((float((r.stats or {}).get("elapsed_time_seconds", 0)) for r in runs), default=0.0)
-    health: dict[str, int] = {}
+    # Site → verdict: the runs of one distributed cycle all record the cycle's verdicts.
+    verdicts: dict[str, str] = {}
+    judged = 0
     for run in runs:
-        for verdict in ((run.stats or {}).get("health") or {}).values():
-            health[verdict["status"]] = health.get(verdict["status"], 0) + 1
+        for site, verdict in ((run.stats or {}).get("health") or {}).items():
+            if site in verdicts and verdicts[site] != verdict["status"]:
+                verdicts[site] = "conflicting"
+            else:
+                verdicts.setdefault(site, verdict["status"])
+            judged += 1
+    health: dict[str, int] = {}
+    for status in verdicts.values():
+        health[status] = health.get(status, 0) + 1
     requests = counts.get("requests", 0)
     budget = REQUESTS_PER_SITE[cycle] * DELAY
     return {"cycle": cycle, "exit_codes": [code for code, _ in waited], "seconds": round(elapsed, 1),
@@ -219,7 +228,7 @@ def run_cycle(cycle: str, mode: str, sites: int, *, cmd_env: dict[str, str], wor
             "sites_per_minute": round(sites / elapsed * 60, 1), "requests": requests,
             "not_modified": not_modified, "notices": stored,
             "found": {k: counts.get(k, 0) for k in ("new", "changed", "seen", "withdrawn", "duplicate", "failed")},
-            "health": health, "scrapy_seconds": round(scrapy_seconds, 1),
+            "health": health, "verdicts_recorded": judged, "scrapy_seconds": round(scrapy_seconds, 1),
             "outside_scrapy_seconds": round(elapsed - scrapy_seconds, 1) if mode == "one" else None,
             "peak_rss_mib": round(max(u.ru_maxrss for _, u in waited) / 1024, 1),  # Linux: KiB
             "crawl_cpu_seconds": round(sum(u.ru_utime + u.ru_stime for _, u in waited), 1),
