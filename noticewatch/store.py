@@ -32,7 +32,7 @@ def open_store(settings: Settings, *, upgrade: bool = True) -> Store:
     settings.data_path.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     if upgrade:
-        migrate.upgrade(url)
+        migrate.ensure_schema(url)  # Alembic itself only when the schema is behind
     engine = make_engine(url)
     return Store(url=url, engine=engine, factory=make_session_factory(engine),
                  blobs=BlobStore(settings.data_path))
