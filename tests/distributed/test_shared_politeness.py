@@ -25,6 +25,7 @@ from crawler.distributed import (
     SHARED_POLITENESS_PATH,
     DistributedNoticeSpider,
 )
+from crawler.middlewares import shared_politeness
 from crawler.middlewares.shared_politeness import (
     BUSY_POLL_SECONDS,
     SharedPolitenessMiddleware,
@@ -43,6 +44,13 @@ DELAY = 0.3
 # spaced by Redis's expiry. A loaded machine delays replies unevenly: allow for it.
 TOLERANCE = 0.8
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused at once
+
+
+@pytest.fixture(autouse=True)
+def asyncio_reactor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crawls run Twisted's asyncio reactor; these tests build the middleware in the pytest
+    process, where another test may already have installed Twisted's default reactor."""
+    monkeypatch.setattr(shared_politeness, "is_asyncio_available", lambda: True)
 
 
 def distributed_crawler(prefix: str = "nwtest-unit", **settings: Any) -> Crawler:
