@@ -252,7 +252,8 @@ def registry_from_data(data: Mapping[str, Any], *, source: str = "<memory>") -> 
     return Registry(tuple(parse_registry(data, source=source)))
 
 
-def dump_registry(sites: Iterable[SiteSpec]) -> str:
+def registry_rows(sites: Iterable[SiteSpec]) -> list[dict[str, Any]]:
+    """Sites as registry rows again: ``parse_registry({"sites": rows})`` gives them back."""
     rows = []
     for s in sites:
         row: dict[str, Any] = {"key": s.key, "name": s.name, "base_url": s.base_url, "family": s.family}
@@ -264,10 +265,17 @@ def dump_registry(sites: Iterable[SiteSpec]) -> str:
             row["allowed_domains"] = list(s.allowed_domains)
         if s.overrides:
             row["overrides"] = dict(s.overrides)
+        if s.schedule:
+            row["schedule"] = s.schedule
         row["columns"] = [
             {k: v for k, v in {"url": c.url, "name": c.name, "selectors": dict(c.selectors) or None,
-                               "family": c.family}.items() if v}
+                               "family": c.family, "schedule": c.schedule}.items() if v}
             for c in s.columns
         ]
         rows.append(row)
+    return rows
+
+
+def dump_registry(sites: Iterable[SiteSpec]) -> str:
+    rows = registry_rows(sites)
     return yaml.safe_dump({"sites": rows}, allow_unicode=True, sort_keys=False)

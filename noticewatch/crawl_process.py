@@ -45,7 +45,7 @@ class CrawlProcess:
                                 stderr=subprocess.DEVNULL if quiet else None)
         return cls(proc, spider=spider)
 
-    def go(self, *, settings: Mapping[str, Any], spider_args: Mapping[str, str]) -> None:
+    def go(self, *, settings: Mapping[str, Any], spider_args: Mapping[str, Any]) -> None:
         """Hand the run to the waiting child."""
         document = json.dumps({"settings": dict(settings), "spider_args": dict(spider_args)}, ensure_ascii=False)
         assert self.proc.stdin is not None

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crawler.registry import Registry, SiteSpec
+from crawler.registry import Registry, SiteSpec, registry_rows
 from noticewatch.crawl_process import CrawlProcess
 
 # storage.runs/sites, not storage.repository: the repository also pulls in the notice
@@ -268,7 +268,8 @@ def _run_process(settings: Settings, store: Store, locked: Sequence[SiteSpec], *
     if show_progress:
         values.setdefault("PROGRESS_FILE", str(progress_file))
     # Settings (they may hold a password) and arguments go over the child's stdin.
-    process.go(settings=values, spider_args={"sites": ",".join(keys), "plan": str(plan_file)})
+    process.go(settings=values, spider_args={"sites": ",".join(keys), "plan": str(plan_file),
+                                             "site_rows": registry_rows(locked)})
     proc = process.proc
     try:
         if on_process is not None:

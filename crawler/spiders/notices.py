@@ -31,7 +31,7 @@ from crawler.parsing.adapters import adapter_for
 from crawler.parsing.encoding import decode_html
 from crawler.parsing.types import ExtractionError, ListPage, PageRequest
 from crawler.plan import CrawlPlan
-from crawler.registry import ColumnSpec, Registry, SiteSpec, load_registry
+from crawler.registry import ColumnSpec, Registry, SiteSpec, load_registry, registry_from_data
 from crawler.runtime import SPIDER_ARGS, apply_settings_file
 from storage.urls import canonicalize_url
 
@@ -75,10 +75,15 @@ class NoticeSpider(scrapy.Spider):
         handed = crawler.settings.getdict(SPIDER_ARGS)
         return super().from_crawler(crawler, *args, **{**handed, **kwargs})
 
-    def __init__(self, sites: str = "", plan: str = "", registry: str = "", **kwargs: Any) -> None:
+    def __init__(self, sites: str = "", plan: str = "", registry: str = "",
+                 site_rows: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.site_keys = [k for k in sites.split(",") if k]
         self.registry_paths = [p for p in registry.split(",") if p]
+        # The crawl's sites as registry rows, handed over on stdin by `noticewatch crawl`
+        # (which has read the registry already): no second parse of the YAML files here,
+        # ~0.3 s at 2,800 sites on the crawl's critical path.
+        self.site_rows = site_rows
         # Loaded here, not in start(): pipelines open before start() runs and need the run id.
         self.plan = CrawlPlan.load(plan)
         self.refetch = set(self.plan.refetch)
@@ -95,8 +100,11 @@ class NoticeSpider(scrapy.Spider):
     # -- setup -------------------------------------------------------------------------
 
     def _sites(self) -> list[SiteSpec]:
-        paths = self.registry_paths or self.settings.getlist("NOTICEWATCH_REGISTRY")
-        self.registry = load_registry(paths or None)
+        if self.site_rows is not None:
+            self.registry = registry_from_data({"sites": self.site_rows}, source="<noticewatch crawl>")
+        else:
+            paths = self.registry_paths or self.settings.getlist("NOTICEWATCH_REGISTRY")
+            self.registry = load_registry(paths or None)
         sites = self.registry.select(self.site_keys or None)
         if self.family:
             sites = [s for s in sites if s.family == self.family]

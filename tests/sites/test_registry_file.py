@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, load_registry
+from crawler.registry import RegistryError, load_registry, registry_from_data, registry_rows
 
 SITE = """sites:
   - key: a
@@ -38,3 +39,18 @@ def test_the_same_key_in_two_sites_is_fine(tmp_path: Path) -> None:
 
 def test_the_bundled_registry_still_loads() -> None:
     assert load_registry().select(None)
+
+
+def test_rows_handed_to_the_crawl_give_back_the_same_sites(tmp_path: Path) -> None:
+    # `noticewatch crawl` hands its sites to Scrapy as rows (no second YAML parse there).
+    path = tmp_path / "sites.yaml"
+    extra = ("  - key: s\n    name: S\n    base_url: http://www.s.gov.cn/\n    family: kaipu\n"
+             "    schedule: '*/30 * * * *'\n    verified: false\n    area_code: '350105'\n"
+             "    overrides: {download_delay: 3}\n    allowed_domains: [www.s.gov.cn, s.gov.cn]\n"
+             "    columns:\n      - url: http://www.s.gov.cn/a/\n        name: A\n        schedule: '0 * * * *'\n"
+             "        family: trs_wcm\n        selectors: {title: 'h1::text'}\n")
+    path.write_text(SITE + extra, encoding="utf-8")
+    for registry in (load_registry([path]), load_registry()):
+        sites = registry.select(None)
+        again = registry_from_data({"sites": registry_rows(sites)}).select(None)
+        assert [replace(s, source_file="") for s in again] == [replace(s, source_file="") for s in sites]
