@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,3 +68,32 @@ def test_the_child_is_its_own_scrapy_process() -> None:
     finally:
         process.cancel()
     assert isinstance(process.proc, subprocess.Popen)
+
+
+def test_a_child_whose_parent_died_before_the_hand_over_exits(tmp_path: Path) -> None:
+    # The parent (a crawl command) is killed while the child still waits on stdin: the
+    # pipe closes with the parent and the child must not linger.
+    parent_code = ("import sys, time; from noticewatch.crawl_process import CrawlProcess; "
+                   "p = CrawlProcess.start(); print(p.proc.pid, flush=True); time.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert parent.stdout is not None
+        child_pid = int(parent.stdout.readline())
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _alive(child_pid):
+        time.sleep(0.1)
+    assert not _alive(child_pid), "the crawl process outlived its killed parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) counts as gone.
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split(")")[-1].split()[0] == "Z")
