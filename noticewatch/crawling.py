@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.registry import Registry, SiteSpec, registry_rows
 from noticewatch.crawl_process import CrawlProcess
+from noticewatch.lease_keeper import LEASE_TTL, LeaseKeeper
 
 # storage.runs/sites, not storage.repository: the repository also pulls in the notice
 # writer's duplicate detection (datasketch, scipy: ~0.5 s of imports) that this process never uses.
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from noticewatch.config import Settings
     from noticewatch.store import Store
 
-LOCK_TTL = timedelta(hours=6)
+CYCLE_WINDOW = timedelta(hours=6)  # how far back the runs of a distributed cycle are looked for
 _SIBLINGS_LOOKED_AT = 100  # earlier runs read to find the last one that is not a live sibling
 
 logger = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ def _run_crawl(settings: Settings, store: Store, registry: Registry, *, site_key
     # One lease per site, all taken in one transaction (one transaction per site cost
     # ~1 s at 500 sites, on every cycle).
     with store.factory.begin() as session:
-        held = runs.acquire_locks(session, names=[_lock_name(s.key) for s in sites], holder=holder, ttl=LOCK_TTL)
+        held = runs.acquire_locks(session, names=[_lock_name(s.key) for s in sites], holder=holder, ttl=LEASE_TTL)
     locked = [s for s in sites if _lock_name(s.key) in held]
     skipped = [s.key for s in sites if _lock_name(s.key) not in held]
     if not locked:
@@ -209,7 +210,7 @@ def _run_crawl(settings: Settings, store: Store, registry: Registry, *, site_key
             run = runs.start_run(session, site_key=keys[0] if len(keys) == 1 else None, trigger=trigger)
             run_id = run.id
             run_lock = _run_lock_name(run_id)
-            runs.acquire_locks(session, names=[run_lock], holder=holder, ttl=LOCK_TTL)
+            runs.acquire_locks(session, names=[run_lock], holder=holder, ttl=LEASE_TTL)
             plan = crawlstate.build_plan(session, site_keys=keys, run_id=run_id,
                                          recheck_days=settings.recheck_days, list_overlap=settings.list_overlap)
             if _previous_run_broken(session, keys, run_id, holder):
@@ -219,7 +220,8 @@ def _run_crawl(settings: Settings, store: Store, registry: Registry, *, site_key
                 plan["list_overlap"] = 10**6
         result = _run_process(settings, store, locked, run_id=run_id, plan=plan, overrides=overrides,
                               trigger=trigger, registry_paths=registry_paths, quiet=quiet, progress=progress,
-                              process=process, on_process=on_process)
+                              process=process, on_process=on_process,
+                              keeper=LeaseKeeper(store, names=[*map(_lock_name, keys), run_lock], holder=holder))
         result.skipped_locked = skipped
         result.skipped_blocked = sorted(backed_off)
         if backed_off:
@@ -251,7 +253,7 @@ def _run_crawl(settings: Settings, store: Store, registry: Registry, *, site_key
 def _run_process(settings: Settings, store: Store, locked: Sequence[SiteSpec], *, run_id: int,
                  plan: dict[str, Any], overrides: Sequence[str], trigger: str, registry_paths: Sequence[str],
                  quiet: bool, progress: bool | None, process: CrawlProcess,
-                 on_process: Callable[[subprocess.Popen[bytes]], None] | None) -> CrawlResult:
+                 on_process: Callable[[subprocess.Popen[bytes]], None] | None, keeper: LeaseKeeper) -> CrawlResult:
     """Write the plan, hand the run to the waiting ``scrapy crawl``, read back how it ended."""
     keys = [s.key for s in locked]
     run_dir = settings.data_path / "runs" / str(run_id)
@@ -277,8 +279,8 @@ def _run_process(settings: Settings, store: Store, locked: Sequence[SiteSpec], *
         if show_progress:
             from crawler.extensions.progress import render_until_exit
 
-            render_until_exit(proc, Path(values["PROGRESS_FILE"]))
-        proc.wait()
+            render_until_exit(proc, Path(values["PROGRESS_FILE"]), tick=keeper.tick)
+        keeper.wait(proc)
     except BaseException:
         # Ctrl-C reaches the child too (same process group); let Scrapy close its spider.
         if proc.poll() is None:
@@ -320,7 +322,7 @@ def _judge_health(store: Store, settings: Settings, result: CrawlResult) -> dict
         siblings: list[CrawlRun] = []
         keys = list(result.sites)
         if result.cycle:
-            siblings = runs.runs_of_cycle(session, cycle=result.cycle, since=datetime.now(UTC) - LOCK_TTL)
+            siblings = runs.runs_of_cycle(session, cycle=result.cycle, since=datetime.now(UTC) - CYCLE_WINDOW)
             if any(run.status != "finished" for run in siblings):
                 # Only complete runs say enough about a site to judge its health.
                 logger.warning("crawl cycle %s had an incomplete run: site health not judged", result.cycle)

@@ -17,6 +17,7 @@ import os
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,8 +115,10 @@ def progress_table(data: dict[str, Any] | None) -> Any:
     return table
 
 
-def render_until_exit(proc: subprocess.Popen[bytes], path: Path, *, interval: float = 0.5) -> None:
-    """Redraw the progress table on stderr until ``proc`` exits (then draw it once more)."""
+def render_until_exit(proc: subprocess.Popen[bytes], path: Path, *, interval: float = 0.5,
+                      tick: Callable[[], None] | None = None) -> None:
+    """Redraw the progress table on stderr until ``proc`` exits (then draw it once more);
+    ``tick`` is called on every redraw (the caller renews its leases there)."""
     from rich.console import Console
     from rich.live import Live
 
@@ -123,5 +126,7 @@ def render_until_exit(proc: subprocess.Popen[bytes], path: Path, *, interval: fl
     with Live(progress_table(None), console=console, refresh_per_second=4, transient=False) as live:
         while proc.poll() is None:
             live.update(progress_table(read_progress(path)))
+            if tick is not None:
+                tick()
             time.sleep(interval)
         live.update(progress_table(read_progress(path)))
