@@ -9,13 +9,14 @@ not use its spider mixins (``RedisSpider`` reads start URLs from a Redis list vi
 ``async def start()`` and our registry-driven start requests). This module is the
 thin adapter instead:
 
-* The first worker of a crawl cycle wins ``SET <prefix>:seeded NX`` and yields the
-  column start requests into the shared queue; the others only consume it.
-* A worker closes as soon as the shared queue is empty and every worker of the cycle
-  is idle (a Redis set of the idle ones), or at the latest once the queue has stayed
-  empty for ``NOTICEWATCH_WORKER_IDLE_SECONDS`` (a crashed worker never turns idle);
-  the last one out clears the cycle's keys (seed flag, queue, duplicate filter) so the
-  next cycle starts fresh.
+* Workers join the cycle atomically (crawler/cycle.py): the first one seeds the
+  column start requests into the shared queue, the others only consume it; each keeps
+  a heartbeat, so a killed worker drops out of the cycle within a minute, and a worker
+  that finds only dead ones and an empty queue clears the stale cycle and seeds anew.
+* A worker closes as soon as the shared queue is empty and every live worker of the
+  cycle is idle, or at the latest once the queue has stayed empty for
+  ``NOTICEWATCH_WORKER_IDLE_SECONDS``; the last one out clears the cycle's keys (seed
+  flag, queue, duplicate filter) so the next cycle starts fresh.
 * What the single-process spider keeps in memory and a notice needs later (the
   columns that listed it) travels in the request's meta instead, because another
   worker may fetch the notice.
@@ -36,7 +37,6 @@ import os
 import re
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -45,6 +45,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
+from crawler.cycle import HEARTBEAT_SECONDS, CycleMembership, cycle_keys
 from crawler.middlewares.shared_politeness import take_over_jitter
 from crawler.parsing.types import PageRequest
 from crawler.registry import ColumnSpec, SiteSpec
@@ -55,24 +56,11 @@ PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 # The stat each worker's run records its cycle id in; storage.runs.CYCLE_STAT reads it
 # back from the run's stored stats (the crawler does not import storage).
 CYCLE_STAT = "distributed/cycle"
-CYCLE_TTL = 6 * 3600  # seconds; a crashed worker cannot block seeding for longer
 ALL_IDLE_MESSAGE = "every worker of the cycle is idle and the queue empty: closing"
 IDLE_POLL_SECONDS = 0.2  # how often an idle worker checks whether the whole cycle is done
 SHARED_POLITENESS_PATH = "crawler.middlewares.shared_politeness.SharedPolitenessMiddleware"
 # After HttpCacheMiddleware (900), the last of Scrapy's and the project's middlewares.
 SHARED_POLITENESS_ORDER = 950
-
-
-def cycle_keys(prefix: str) -> dict[str, str]:
-    """The Redis keys of one crawl cycle under ``prefix``."""
-    return {
-        "queue": f"{prefix}:requests",
-        "dupefilter": f"{prefix}:dupefilter",
-        "seeded": f"{prefix}:seeded",
-        "workers": f"{prefix}:workers",
-        "cycle": f"{prefix}:cycle",
-        "idle": f"{prefix}:idle",  # the workers with nothing in flight
-    }
 
 
 def check_prefix(prefix: str) -> str:
@@ -83,7 +71,7 @@ def check_prefix(prefix: str) -> str:
 
 
 def reset_cycle(server: Any, prefix: str) -> int:
-    """Delete a cycle's keys (after a crashed worker left them behind)."""
+    """Delete a cycle's keys (to abandon a half-done cycle; a dead one clears itself)."""
     return int(server.delete(*cycle_keys(check_prefix(prefix)).values()))
 
 
@@ -140,22 +128,25 @@ class DistributedNoticeSpider(NoticeSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         prefix = check_prefix(self.settings.get("NOTICEWATCH_REDIS_PREFIX") or DEFAULT_PREFIX)
-        self.keys = cycle_keys(prefix)
         self.idle_seconds = self.settings.getfloat("NOTICEWATCH_WORKER_IDLE_SECONDS", 10.0)
         self._idle_since: float | None = None
-        server = self._redis()
-        server.incr(self.keys["workers"])
-        server.expire(self.keys["workers"], CYCLE_TTL)
         me = self.me = f"{socket.gethostname()}:{os.getpid()}"
-        self.seeding = bool(server.set(self.keys["seeded"], me, nx=True, ex=CYCLE_TTL))
-        # One id for every run of this cycle, kept in each run's stats: the last worker
-        # out judges site health over all of them (noticewatch/crawling.py).
-        server.set(self.keys["cycle"], uuid.uuid4().hex, nx=True, ex=CYCLE_TTL)
-        cycle = server.get(self.keys["cycle"])
+        self.membership = CycleMembership(self._redis(), prefix, me)
+        joined = self.membership.join()
+        self.seeding = joined.seeding
+        if joined.cleared_stale:
+            self.logger.warning("cleared a stale crawl cycle under %s: its workers died without clearing it",
+                                prefix)
+        # A heartbeat keeps this worker counted as alive; a killed one drops out by itself.
+        from twisted.internet import task
+
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.start(HEARTBEAT_SECONDS, now=False)
+        cycle = joined.cycle
         stats = self.crawler.stats
         assert stats is not None
         stats.set_value("distributed/seeder", self.seeding)
-        stats.set_value(CYCLE_STAT, cycle.decode() if isinstance(cycle, bytes) else str(cycle))
+        stats.set_value(CYCLE_STAT, cycle)
         self.logger.info("distributed worker %s %s cycle %s", me,
                          "seeds" if self.seeding else "joins", prefix)
         # The parent's start() also sets up the sites and allowed domains every worker
@@ -165,32 +156,25 @@ class DistributedNoticeSpider(NoticeSpider):
                 stats.inc_value("distributed/seeded")
                 yield request
 
-    def _queue_length(self) -> int:
-        server = self._redis()
-        # PriorityQueue is a sorted set; fall back to a list for other queue classes.
-        key = self.keys["queue"]
-        kind = server.type(key)
-        kind = kind.decode() if isinstance(kind, bytes) else kind
-        if kind == "zset":
-            return int(server.zcard(key))
-        if kind == "list":
-            return int(server.llen(key))
-        return 0
+    def _beat(self) -> None:
+        try:
+            self.membership.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - a missed beat is retried; only a minute of them matters
+            self.logger.warning("distributed heartbeat failed: %s", exc)
 
     def _on_idle(self) -> None:
         # Idle here means nothing in flight in this worker; the queue may still hold work
-        # (the engine takes it on its next heartbeat, every 5 s).
-        server = self._redis()
-        server.sadd(self.keys["idle"], self.me)
-        server.expire(self.keys["idle"], CYCLE_TTL)
+        # (the engine takes it on its next heartbeat, every 5 s, or when nudged).
+        membership = self.membership
+        membership.mark_idle()
         now = time.monotonic()
-        if self._queue_length() > 0:
+        if membership.queue_length() > 0:
             self._idle_since = None
             self._watch_idle()
             raise DontCloseSpider  # the engine polls the shared queue again shortly
         if self._idle_since is None:
             self._idle_since = now
-        if self._everyone_idle():
+        if membership.everyone_idle():
             self.logger.info(ALL_IDLE_MESSAGE)
             return  # the cycle is done: close now
         if now - self._idle_since < self.idle_seconds:
@@ -198,12 +182,6 @@ class DistributedNoticeSpider(NoticeSpider):
             # 5 s (its heartbeat); the watch closes this worker as soon as all are idle.
             self._watch_idle()
             raise DontCloseSpider
-
-    def _everyone_idle(self) -> bool:
-        """Is the shared queue empty and every worker of the cycle idle (nothing in flight)?"""
-        server = self._redis()
-        workers = int(server.get(self.keys["workers"]) or 0)
-        return self._queue_length() == 0 and int(server.scard(self.keys["idle"])) >= workers
 
     def _watch_idle(self) -> None:
         if getattr(self, "_idle_watch", None) is None:
@@ -228,16 +206,16 @@ class DistributedNoticeSpider(NoticeSpider):
 
     def _poll_idle_once(self) -> None:
         engine = self.crawler.engine
-        server = self._redis()
+        membership = self.membership
         if engine is None or _busy(engine):
-            server.srem(self.keys["idle"], self.me)  # busy again; spider_idle re-adds it
+            membership.mark_busy()  # busy again; spider_idle marks it idle again
             self._stop_watch()
             return
-        server.sadd(self.keys["idle"], self.me)
-        if self._queue_length() > 0:
+        membership.mark_idle()
+        if membership.queue_length() > 0:
             _nudge(engine)
             return
-        if self._everyone_idle():
+        if membership.everyone_idle():
             self._stop_watch()
             self.logger.info(ALL_IDLE_MESSAGE)
             from scrapy.utils.defer import deferred_from_coro
@@ -246,15 +224,14 @@ class DistributedNoticeSpider(NoticeSpider):
 
     def _on_closed(self) -> None:
         self._stop_watch()
-        keys = getattr(self, "keys", None)
-        if keys is None:
+        heartbeat = getattr(self, "_heartbeat", None)
+        if heartbeat is not None and heartbeat.running:
+            heartbeat.stop()
+        membership = getattr(self, "membership", None)
+        if membership is None:
             return
-        server = self._redis()
-        server.srem(keys["idle"], self.me)
-        left = int(server.decr(keys["workers"]))
-        if left <= 0 and self._queue_length() == 0:
-            server.delete(*keys.values())
-            self.logger.info("last worker out: crawl cycle %s cleared", keys["seeded"].rsplit(":", 1)[0])
+        if membership.leave():
+            self.logger.info("last worker out: crawl cycle %s cleared", membership.keys["seeded"].rsplit(":", 1)[0])
 
     # -- state that must travel with the request ----------------------------------------
 

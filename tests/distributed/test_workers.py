@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from crawler.cycle import cycle_keys
 from crawler.distributed import ALL_IDLE_MESSAGE
 from noticewatch.commands.demo_cmd import DEMO_OVERRIDES, proxy_env, write_demo_registry
 from noticewatch.config import load_settings
@@ -96,3 +97,36 @@ def test_two_workers_store_every_notice_once(tmp_path: Path, demo_web: DemoWeb, 
     store.close()
     # The last worker out cleared the cycle's keys, so the next cycle seeds afresh.
     assert list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}:*")) == []
+
+
+def test_a_worker_after_a_crashed_cycle_seeds_a_new_one(tmp_path: Path, demo_web: DemoWeb, pg_url: str,
+                                                        redis_prefix: str) -> None:
+    # The previous cycle's only worker was killed: its seed flag and duplicate filter are
+    # still there, and its heartbeat ran out. The next worker must not wait 6 hours.
+    server = redis.Redis.from_url(REDIS_URL)
+    keys = cycle_keys(redis_prefix)
+    server.set(keys["seeded"], "dead-host:1", ex=3600)
+    server.zadd(keys["alive"], {"dead-host:1": 1})
+    data_dir = tmp_path / "data"
+    registry_path = write_demo_registry(data_dir)
+    env = proxy_env(demo_web.proxy_url)
+    env.update({"NOTICEWATCH_DATA_DIR": str(data_dir), "NOTICEWATCH_DATABASE_URL": pg_url,
+                "NOTICEWATCH_REDIS_URL": REDIS_URL, "NOTICEWATCH_REGISTRY": str(registry_path)})
+    args = ["--prefix", redis_prefix, "--idle-seconds", "600", "--site", "jiangning"]
+    for pair in DEMO_OVERRIDES:
+        args += ["-s", pair]
+    out = subprocess.run([sys.executable, "-m", "noticewatch", "worker", *args], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stdout + out.stderr
+    settings = load_settings(env={k: v for k, v in env.items() if k.startswith("NOTICEWATCH_")}, cwd=tmp_path)
+    store = open_store(settings)
+    try:
+        with store.factory() as session:
+            run = session.scalars(select(CrawlRun)).one()
+            assert run.stats["distributed/seeder"] is True
+            assert int((run.counts or {}).get("new", 0)) == 22  # jiangning's notices, all of them
+        log = (data_dir / "logs" / f"run-{run.id}.log").read_text(encoding="utf-8")
+        assert "cleared a stale crawl cycle" in log
+    finally:
+        store.close()
+    assert list(server.scan_iter(f"{redis_prefix}:*")) == []
