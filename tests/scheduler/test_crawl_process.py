@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.runtime import preimport_components
 from noticewatch.crawl_process import CrawlProcess
@@ -97,3 +97,14 @@ def _alive(pid: int) -> bool:
     # A zombie (exited, not yet reaped by init) counts as gone.
     status = Path(f"/proc/{pid}/stat")
     return not (status.exists() and status.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def test_settings_from_a_file_still_work_for_a_hand_run_scrapy_crawl(tmp_path: Path) -> None:
+    from crawler.runtime import apply_settings_file
+
+    path = tmp_path / "settings.json"
+    path.write_text('{"DOWNLOAD_DELAY": 7, "NOTICEWATCH_TRIGGER": "cron"}', encoding="utf-8")
+    settings = Settings({"NOTICEWATCH_SETTINGS_FILE": str(path)})
+    apply_settings_file(settings)
+    assert settings.getfloat("DOWNLOAD_DELAY") == 7 and settings["NOTICEWATCH_TRIGGER"] == "cron"
+    assert settings.getpriority("DOWNLOAD_DELAY") == SETTINGS_PRIORITIES["cmdline"]  # like `-s`
