@@ -130,7 +130,7 @@ class DistributedNoticeSpider(NoticeSpider):
         prefix = check_prefix(self.settings.get("NOTICEWATCH_REDIS_PREFIX") or DEFAULT_PREFIX)
         self.idle_seconds = self.settings.getfloat("NOTICEWATCH_WORKER_IDLE_SECONDS", 10.0)
         self._idle_since: float | None = None
-        me = self.me = f"{socket.gethostname()}:{os.getpid()}"
+        me = f"{socket.gethostname()}:{os.getpid()}"
         self.membership = CycleMembership(self._redis(), prefix, me)
         joined = self.membership.join()
         self.seeding = joined.seeding
