@@ -37,7 +37,8 @@ class CrawlProcess:
     @classmethod
     def start(cls, *, spider: str = "notices", env: Mapping[str, str] | None = None,
               quiet: bool = True) -> CrawlProcess:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", "NOTICEWATCH_SETTINGS_FILE=-"]
+        # Scrapy's command line with a quick exit (crawler/crawl_main.py): `scrapy crawl`.
+        cmd = [sys.executable, "-m", "crawler.crawl_main", "crawl", spider, "-s", "NOTICEWATCH_SETTINGS_FILE=-"]
         child_env = dict(os.environ if env is None else env)
         child_env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
         proc = subprocess.Popen(cmd, env=child_env, cwd=str(PROJECT_DIR), stdin=subprocess.PIPE,

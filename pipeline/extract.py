@@ -24,6 +24,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
 from crawler.items import NoticeItem
+from pipeline.child_watch import exit_with_parent
 from storage.extract import ExtractResult, Limits, extract_text
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,9 @@ class ExtractPipeline:
             return item
         if self.pool is None and self.workers > 0:
             # spawn, not fork: forking a process that runs a reactor and threads is unsafe.
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            # exit_with_parent: a crawl killed with SIGKILL leaves no orphaned extractor behind.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=exit_with_parent)
         for result in item.files:
             sha = str(result.get("sha256") or "")
             # The cache is touched only here, in the reactor thread: no locking needed.

@@ -11,15 +11,12 @@ code either way.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import threading
 from dataclasses import dataclass
-from multiprocessing.connection import wait
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.child_watch import exit_with_parent
 from storage import crawlstate
 from storage.db import make_engine, make_session_factory
 from storage.records import NoticeGone, NoticeRecord, NoticeUnchanged
@@ -71,20 +68,7 @@ def init_writer(database_url: str) -> None:
     from storage import repository  # noqa: F401 - import now, while the crawl starts up
 
     _factory = make_session_factory(make_engine(database_url))
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True,
-                         name="persist-parent-watch").start()
-
-
-def _exit_with_parent(sentinel: int) -> None:
-    # A crawl killed with SIGKILL cannot shut its pool down, and the pool's call queue
-    # never reports EOF to a spawned worker (it holds both pipe ends): without this the
-    # writer would live on, holding the crawl's stdout/stderr open. Exiting mid-transaction
-    # is safe: the database rolls back what was not committed, and the spider never got
-    # an acknowledgement for it.
-    wait([sentinel])
-    os._exit(0)
+    exit_with_parent()  # a killed crawl cannot shut this process down (pipeline/child_watch.py)
 
 
 def apply_in_writer(op: Operation) -> Any:

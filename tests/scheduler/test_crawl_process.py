@@ -62,7 +62,7 @@ def test_the_child_is_its_own_scrapy_process() -> None:
     process = CrawlProcess.start()
     try:
         args = process.proc.args
-        assert isinstance(args, list) and args[1:4] == ["-m", "scrapy", "crawl"]
+        assert isinstance(args, list) and args[1:4] == ["-m", "crawler.crawl_main", "crawl"]
         # Secrets come over stdin, never on the command line.
         assert "NOTICEWATCH_SETTINGS_FILE=-" in args and not any("DATABASE_URL" in str(a) for a in args)
     finally:
