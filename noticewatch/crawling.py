@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -290,10 +291,14 @@ def _run_process(settings: Settings, store: Store, locked: Sequence[SiteSpec], *
         run = session.get(CrawlRun, run_id)
         assert run is not None
         if run.status == "running":
-            # The crawl process died before its pipeline could close the run.
-            run.status = "failed"
+            # The crawl process died before its pipeline could close the run: stopped by
+            # an operator's signal (systemd stopping the whole group while the process
+            # still waited for its run, Ctrl-C) is an interruption, anything else a failure.
+            stopped = proc.returncode in (-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP)
+            run.status = "interrupted" if stopped else "failed"
             run.finished_at = datetime.now(UTC)
-            run.error = f"crawl process exited with code {proc.returncode}"
+            run.error = (f"crawl process stopped by {signal.Signals(-proc.returncode).name}" if stopped
+                         else f"crawl process exited with code {proc.returncode}")
         if run.status == "finished":
             site_store.mark_baselines(session, keys)
         return CrawlResult(run_id=run_id, sites=keys, returncode=proc.returncode, counts=dict(run.counts or {}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,10 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
+from sqlalchemy import select
 
 from crawler.runtime import preimport_components
 from noticewatch.crawl_process import CrawlProcess
 from storage import repository
+from storage.models import CrawlRun, RunLock
 from tests.e2e.harness import make_archive
 
 
@@ -108,3 +111,21 @@ def test_settings_from_a_file_still_work_for_a_hand_run_scrapy_crawl(tmp_path: P
     apply_settings_file(settings)
     assert settings.getfloat("DOWNLOAD_DELAY") == 7 and settings["NOTICEWATCH_TRIGGER"] == "cron"
     assert settings.getpriority("DOWNLOAD_DELAY") == SETTINGS_PRIORITIES["cmdline"]  # like `-s`
+
+
+def test_a_crawl_process_stopped_before_its_run_records_an_interrupted_run(tmp_path: Path) -> None:
+    # systemd stops the whole service group: the crawl process gets SIGTERM while it still
+    # waits for its run. The run is interrupted, not failed, and its leases are freed.
+    archive = make_archive(tmp_path)
+    process = CrawlProcess.start()
+    process.proc.send_signal(signal.SIGTERM)
+    process.proc.wait(timeout=30)
+    from noticewatch.crawling import run_crawl
+
+    result = run_crawl(archive.settings, archive.store, archive.registry, site_keys=["jiangning"],
+                       process=process, registry_paths=[str(archive.registry_path)])
+    assert result.status == "interrupted" and result.run_id is not None
+    with archive.store.factory() as session:
+        run = session.get(CrawlRun, result.run_id)
+        assert run is not None and run.error == "crawl process stopped by SIGTERM"
+        assert session.scalars(select(RunLock)).all() == []
