@@ -222,14 +222,10 @@ def _run_crawl(settings: Settings, store: Store, registry: Registry, *, site_key
         result = _run_process(settings, store, locked, run_id=run_id, plan=plan, overrides=overrides,
                               trigger=trigger, registry_paths=registry_paths, quiet=quiet, progress=progress,
                               process=process, on_process=on_process,
-                              keeper=LeaseKeeper(store, names=[*map(_lock_name, keys), run_lock], holder=holder))
+                              keeper=LeaseKeeper(store, names=[*map(_lock_name, keys), run_lock], holder=holder),
+                              extra_stats={"skipped_blocked": _until_text(backed_off)} if backed_off else {})
         result.skipped_locked = skipped
         result.skipped_blocked = sorted(backed_off)
-        if backed_off:
-            with store.factory.begin() as session:
-                finished_run = session.get(CrawlRun, run_id)
-                assert finished_run is not None
-                finished_run.stats = {**(finished_run.stats or {}), "skipped_blocked": _until_text(backed_off)}
         return result
     finally:
         # The workers of one distributed cycle share the holder and so the site leases:
@@ -245,17 +241,18 @@ def _run_crawl(settings: Settings, store: Store, registry: Registry, *, site_key
         finally:
             if last_out:
                 with store.factory.begin() as session:
-                    runs.release_locks(session, names=[_lock_name(s.key) for s in locked], holder=holder)
-                    # Sites a sibling locked under the shared holder (for other --site choices).
-                    runs.release_locks(session, names=runs.held_leases(session, holder=holder, prefix="site:"),
-                                       holder=holder)
+                    # Ours, and those a sibling locked under the shared holder (for other --site choices).
+                    sibling_sites = runs.held_leases(session, holder=holder, prefix="site:")
+                    runs.release_locks(session, names=[*map(_lock_name, keys), *sibling_sites], holder=holder)
 
 
 def _run_process(settings: Settings, store: Store, locked: Sequence[SiteSpec], *, run_id: int,
                  plan: dict[str, Any], overrides: Sequence[str], trigger: str, registry_paths: Sequence[str],
                  quiet: bool, progress: bool | None, process: CrawlProcess,
-                 on_process: Callable[[subprocess.Popen[bytes]], None] | None, keeper: LeaseKeeper) -> CrawlResult:
-    """Write the plan, hand the run to the waiting ``scrapy crawl``, read back how it ended."""
+                 on_process: Callable[[subprocess.Popen[bytes]], None] | None, keeper: LeaseKeeper,
+                 extra_stats: Mapping[str, Any]) -> CrawlResult:
+    """Write the plan, hand the run to the waiting ``scrapy crawl``, read back how it ended
+    (and add ``extra_stats`` to the run's stats)."""
     keys = [s.key for s in locked]
     run_dir = settings.data_path / "runs" / str(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -299,6 +296,8 @@ def _run_process(settings: Settings, store: Store, locked: Sequence[SiteSpec], *
             run.finished_at = datetime.now(UTC)
             run.error = (f"crawl process stopped by {signal.Signals(-proc.returncode).name}" if stopped
                          else f"crawl process exited with code {proc.returncode}")
+        if extra_stats:
+            run.stats = {**(run.stats or {}), **extra_stats}
         if run.status == "finished":
             site_store.mark_baselines(session, keys)
         return CrawlResult(run_id=run_id, sites=keys, returncode=proc.returncode, counts=dict(run.counts or {}),
@@ -325,7 +324,7 @@ def _judge_health(store: Store, settings: Settings, result: CrawlResult) -> dict
     assert result.run_id is not None
     with store.factory.begin() as session:
         siblings: list[CrawlRun] = []
-        keys = list(result.sites)
+        keys = dict.fromkeys(result.sites)  # ordered, de-duplicated: thousands of sites per run
         if result.cycle:
             siblings = runs.runs_of_cycle(session, cycle=result.cycle, since=datetime.now(UTC) - CYCLE_WINDOW)
             if any(run.status != "finished" for run in siblings):
@@ -333,7 +332,7 @@ def _judge_health(store: Store, settings: Settings, result: CrawlResult) -> dict
                 logger.warning("crawl cycle %s had an incomplete run: site health not judged", result.cycle)
                 return {}
             for run in siblings:
-                keys += [key for key in ((run.stats or {}).get("sites") or {}) if key not in keys]
+                keys.update(dict.fromkeys((run.stats or {}).get("sites") or {}))
         verdicts = health.assess_sites_health(session, site_keys=keys, run_id=result.run_id,
                                               sibling_run_ids=[run.id for run in siblings],
                                               backoff_hours=settings.blocked_backoff_hours)
