@@ -54,10 +54,14 @@ def test_ensure_schema_migrates_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
     assert migrate.ensure_schema(url) is True
     assert migrate.ensure_schema(url) is False  # at head: Alembic is not run again
+    assert _stored_revision(url) == migrate.HEAD_REVISION
+
+
+def _stored_revision(url: str) -> str | None:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            assert migrate.current_revision(conn) == migrate.HEAD_REVISION
+            return migrate.current_revision(conn)
     finally:
         engine.dispose()
 
@@ -69,12 +73,7 @@ def _migrate_concurrently(url: str, processes: int = 3) -> None:
     outputs = [proc.communicate(timeout=120)[0] for proc in procs]
     for proc, out in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, out
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            assert migrate.current_revision(conn) == migrate.HEAD_REVISION
-    finally:
-        engine.dispose()
+    assert _stored_revision(url) == migrate.HEAD_REVISION
 
 
 def test_workers_starting_together_on_an_empty_sqlite_database(tmp_path: Path) -> None:
